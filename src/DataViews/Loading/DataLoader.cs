@@ -1,0 +1,119 @@
+using System.Collections;
+using System.Collections.Concurrent;
+
+namespace MlNetMnist.DataViews;
+
+/// <summary>
+/// The lesson's DataLoader: batches of a dataset, in the BatchSampler's order. With workers, up to PrefetchDepth
+/// batches are collated in parallel ahead of the consumer and handed out in order, so the batches do not depend
+/// on the worker count. A worker's exception is rethrown to the consumer at that batch with its original stack;
+/// leaving the loop, disposing the enumerator or cancelling stops the workers and waits for them.
+/// Batch buffers are pooled: a batch is valid until the enumerator moves on.
+/// </summary>
+public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
+{
+    readonly IDataset _dataset;
+    readonly DataLoaderOptions _options;
+    readonly BatchSampler _batches;
+    readonly ConcurrentBag<(float[] Features, int[] Labels)> _pool = [];
+    int _nextEpoch;
+
+    public DataLoader(IDataset dataset, DataLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        options ??= new DataLoaderOptions();
+        if (options.NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(options), options.NumWorkers, "NumWorkers must be >= 0.");
+        if (options.PrefetchDepth is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.PrefetchDepth, "PrefetchDepth must be >= 1.");
+        ArgumentNullException.ThrowIfNull(options.Collate, "options.Collate");
+        _dataset = dataset;
+        _options = options;
+        _batches = new BatchSampler(new Sampler(dataset.Count, options.Shuffle, options.Seed), options.BatchSize, options.DropLast);
+    }
+
+    public IDataset Dataset => _dataset;
+
+    public int BatchCount => _batches.Count;
+
+    /// <summary>Runs the next epoch (0, 1, 2, ... on successive enumerations).</summary>
+    public IEnumerator<Batch> GetEnumerator() => Epoch(_nextEpoch++).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancellationToken = default) =>
+        _options.NumWorkers == 0 ? Sequential(epoch, cancellationToken) : Parallel(epoch, cancellationToken);
+
+    IEnumerable<Batch> Sequential(int epoch, CancellationToken cancellationToken)
+    {
+        var buffers = Rent();
+        try
+        {
+            int index = 0;
+            foreach (var indices in _batches.Batches(epoch))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return Build(index++, indices, buffers);
+            }
+        }
+        finally
+        {
+            _pool.Add(buffers);
+        }
+    }
+
+    IEnumerable<Batch> Parallel(int epoch, CancellationToken cancellationToken)
+    {
+        int depth = _options.PrefetchDepth ?? 2 * _options.NumWorkers;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var workers = new SemaphoreSlim(_options.NumWorkers);
+        var inFlight = new Queue<(Task<Batch> Task, (float[], int[]) Buffers)>();
+        using var batches = _batches.Batches(epoch).GetEnumerator();
+        int next = 0;
+        (float[], int[])? handedOut = null;
+        try
+        {
+            while (true)
+            {
+                while (inFlight.Count < depth && batches.MoveNext())
+                {
+                    var indices = batches.Current;
+                    int index = next++;
+                    var buffers = Rent();
+                    inFlight.Enqueue((Task.Run(async () =>
+                    {
+                        await workers.WaitAsync(stop.Token);
+                        try { return Build(index, indices, buffers); }
+                        finally { workers.Release(); }
+                    }, stop.Token), buffers));
+                }
+                if (inFlight.Count == 0) yield break;
+                var (task, taken) = inFlight.Dequeue();
+                if (handedOut is { } previous) _pool.Add(previous);
+                handedOut = taken;
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return task.GetAwaiter().GetResult(); // rethrows a worker's exception with its own stack
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            foreach (var (task, buffers) in inFlight)
+            {
+                try { task.Wait(); } catch (Exception) { /* stopping: its outcome no longer matters */ }
+                _pool.Add(buffers);
+            }
+            if (handedOut is { } last) _pool.Add(last);
+        }
+    }
+
+    Batch Build(int index, ArraySegment<int> indices, (float[] Features, int[] Labels) buffers)
+    {
+        int f = _dataset.FeatureCount, n = indices.Count;
+        var features = buffers.Features.AsMemory(0, n * f);
+        var labels = buffers.Labels.AsMemory(0, n);
+        _options.Collate(_dataset, indices, features.Span, labels.Span);
+        return new Batch(index, n, f, features, labels);
+    }
+
+    (float[] Features, int[] Labels) Rent() =>
+        _pool.TryTake(out var buffers) ? buffers : (new float[_batches.BatchSize * _dataset.FeatureCount], new int[_batches.BatchSize]);
+}

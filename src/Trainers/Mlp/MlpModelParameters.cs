@@ -1,0 +1,121 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+using MlNetMnist.Trainers;
+
+[assembly: LoadableClass(typeof(MlpModelParameters), null, typeof(SignatureLoadModel),
+    "MlNetMnist MLP predictor", MlpModelParameters.LoaderSignature)]
+
+namespace MlNetMnist.Trainers;
+
+/// <summary>
+/// The model an <see cref="MlpTrainer"/> produces: the trained <see cref="MlpNetwork"/>, how it was trained and
+/// its per-epoch history. Maps a feature vector to class probabilities; saves inside ML.NET's model zip.
+/// </summary>
+public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper
+{
+    internal const string LoaderSignature = "MlNetMnistMlpModel";
+
+    /// <summary>The format this build writes. Bump it when the binary layout changes.</summary>
+    public const uint FormatVersion = 0x00010001;
+
+    static VersionInfo GetVersionInfo() => new(
+        modelSignature: "MNISTMLP",
+        verWrittenCur: FormatVersion,
+        verReadableCur: FormatVersion,
+        verWeCanReadBack: FormatVersion,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(MlpModelParameters).Assembly.FullName);
+
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+
+    readonly VectorDataViewType _inputType;
+    readonly VectorDataViewType _outputType;
+
+    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training)
+        : base(env, LoaderSignature)
+    {
+        Network = network;
+        Training = training;
+        _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
+        _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
+    }
+
+    MlpModelParameters(IHostEnvironment env, ModelLoadContext ctx)
+        : base(env, LoaderSignature, ctx)
+    {
+        // *** Binary format (FormatVersion 0x00010001) ***
+        // <base: int sizeof(float)>
+        // int: layer size count n; int[n]: sizes
+        // per layer: float[out*in] weights, float[out] biases (little-endian)
+        // string: training info as JSON (options and per-epoch history)
+        const string where = "MLP model in the model zip";
+        try
+        {
+            Network = MlpNetwork.Read(ctx.Reader, where);
+            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(ctx.Reader.ReadString(), JsonOptions)
+                ?? throw new InvalidDataException($"{where}: the training info is empty.");
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"{where} is damaged: {e.Message}", e);
+        }
+        _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
+        _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
+    }
+
+    static MlpModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        env.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel(GetVersionInfo());
+        return new MlpModelParameters(env, ctx);
+    }
+
+    /// <summary>The trained layers: sizes and weights.</summary>
+    public MlpNetwork Network { get; }
+
+    /// <summary>The options training ran with and its per-epoch metrics.</summary>
+    public MlpTrainingInfo Training { get; }
+
+    protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
+
+    protected override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(GetVersionInfo());
+        Network.Write(ctx.Writer);
+        ctx.Writer.Write(JsonSerializer.Serialize(Training, JsonOptions));
+    }
+
+    DataViewType IValueMapper.InputType => _inputType;
+
+    DataViewType IValueMapper.OutputType => _outputType;
+
+    ValueMapper<TIn, TOut> IValueMapper.GetMapper<TIn, TOut>()
+    {
+        Host.Check(typeof(TIn) == typeof(VBuffer<float>) && typeof(TOut) == typeof(VBuffer<float>),
+            "The MLP maps a float vector to a float vector.");
+        ValueMapper<VBuffer<float>, VBuffer<float>> map = Map;
+        return (ValueMapper<TIn, TOut>)(Delegate)map;
+    }
+
+    void Map(in VBuffer<float> features, ref VBuffer<float> probabilities)
+    {
+        Host.Check(features.Length == Network.InputSize, $"The MLP expects {Network.InputSize} features, got {features.Length}.");
+        var editor = VBufferEditor.Create(ref probabilities, Network.ClassCount);
+        if (features.IsDense)
+        {
+            Network.Predict(features.GetValues(), editor.Values);
+        }
+        else
+        {
+            var dense = new float[features.Length];
+            features.CopyTo(dense);
+            Network.Predict(dense, editor.Values);
+        }
+        probabilities = editor.Commit();
+    }
+}

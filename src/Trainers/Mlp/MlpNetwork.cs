@@ -1,0 +1,160 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace MlNetMnist.Trainers;
+
+/// <summary>
+/// A trained multi-layer perceptron as plain arrays: Linear layers with ReLU between them and a softmax
+/// at the end. This is what the model zip stores and what scores rows, in managed code, so that a loaded
+/// model needs no native library.
+/// </summary>
+public sealed class MlpNetwork
+{
+    readonly int[] _sizes;
+    readonly float[][] _weights; // layer l: [sizes[l+1] x sizes[l]], row-major, as PyTorch's Linear.weight
+    readonly float[][] _biases;  // layer l: [sizes[l+1]]
+
+    /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
+    /// <param name="weights">One [out x in] row-major array per layer.</param>
+    /// <param name="biases">One [out] array per layer.</param>
+    public MlpNetwork(IReadOnlyList<int> layerSizes, IReadOnlyList<float[]> weights, IReadOnlyList<float[]> biases)
+    {
+        ArgumentNullException.ThrowIfNull(layerSizes);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(biases);
+        if (layerSizes.Count < 2)
+            throw new ArgumentException($"An MLP needs at least an input and an output size; got {layerSizes.Count} sizes.", nameof(layerSizes));
+        for (int i = 0; i < layerSizes.Count; i++)
+            if (layerSizes[i] <= 0)
+                throw new ArgumentException($"Layer size {i} is {layerSizes[i]}; sizes must be positive.", nameof(layerSizes));
+        int layers = layerSizes.Count - 1;
+        if (weights.Count != layers || biases.Count != layers)
+            throw new ArgumentException($"{layers} layers need {layers} weight and bias arrays; got {weights.Count} and {biases.Count}.");
+        _sizes = layerSizes.ToArray();
+        _weights = new float[layers][];
+        _biases = new float[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            int rows = _sizes[l + 1], cols = _sizes[l];
+            if (weights[l]?.Length != rows * cols)
+                throw new ArgumentException($"Layer {l} weights hold {weights[l]?.Length ?? 0} values, expected {rows} x {cols}.", nameof(weights));
+            if (biases[l]?.Length != rows)
+                throw new ArgumentException($"Layer {l} biases hold {biases[l]?.Length ?? 0} values, expected {rows}.", nameof(biases));
+            if (!AllFinite(weights[l]) || !AllFinite(biases[l]))
+                throw new ArgumentException($"Layer {l} holds NaN or infinite parameters (training diverged? try a lower learning rate).");
+            _weights[l] = (float[])weights[l].Clone();
+            _biases[l] = (float[])biases[l].Clone();
+        }
+    }
+
+    /// <summary>Input size, hidden sizes, class count.</summary>
+    public IReadOnlyList<int> LayerSizes => _sizes;
+
+    /// <summary>Number of Linear layers.</summary>
+    public int LayerCount => _weights.Length;
+
+    public int InputSize => _sizes[0];
+
+    public int ClassCount => _sizes[^1];
+
+    /// <summary>Weights and biases in all.</summary>
+    public long ParameterCount => _weights.Sum(w => (long)w.Length) + _biases.Sum(b => (long)b.Length);
+
+    /// <summary>A copy of layer <paramref name="layer"/>'s weight, [out x in] row-major.</summary>
+    public float[] GetWeights(int layer) => (float[])_weights[layer].Clone();
+
+    /// <summary>A copy of layer <paramref name="layer"/>'s bias.</summary>
+    public float[] GetBiases(int layer) => (float[])_biases[layer].Clone();
+
+    /// <summary>Class probabilities of one row. Thread-safe: scratch space is per call.</summary>
+    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities)
+    {
+        if (features.Length != InputSize)
+            throw new ArgumentException($"Expected {InputSize} features, got {features.Length}.", nameof(features));
+        if (probabilities.Length != ClassCount)
+            throw new ArgumentException($"Expected room for {ClassCount} probabilities, got {probabilities.Length}.", nameof(probabilities));
+
+        int widest = _sizes.Skip(1).Max();
+        float[]? rented = null;
+        Span<float> scratch = widest <= 1024 ? stackalloc float[2 * widest] : (rented = ArrayPool<float>.Shared.Rent(2 * widest));
+        try
+        {
+            Span<float> a = scratch[..widest], b = scratch.Slice(widest, widest);
+            scoped ReadOnlySpan<float> input = features;
+            for (int l = 0; l < LayerCount; l++)
+            {
+                int outSize = _sizes[l + 1], inSize = _sizes[l];
+                Span<float> output = l == LayerCount - 1 ? probabilities : (l % 2 == 0 ? a : b)[..outSize];
+                for (int j = 0; j < outSize; j++)
+                    output[j] = TensorPrimitives.Dot(_weights[l].AsSpan(j * inSize, inSize), input) + _biases[l][j];
+                if (l < LayerCount - 1)
+                    TensorPrimitives.Max(output, 0f, output); // ReLU
+                input = output;
+            }
+            TensorPrimitives.SoftMax(probabilities, probabilities);
+        }
+        finally
+        {
+            if (rented != null) ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(_sizes.Length);
+        foreach (int size in _sizes) writer.Write(size);
+        for (int l = 0; l < LayerCount; l++)
+        {
+            WriteFloats(writer, _weights[l]);
+            WriteFloats(writer, _biases[l]);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="where"/> names the source in errors.</summary>
+    internal static MlpNetwork Read(BinaryReader reader, string where)
+    {
+        int count = reader.ReadInt32();
+        if (count < 2 || count > 1024)
+            throw new InvalidDataException($"{where}: {count} layer sizes is not a valid MLP shape.");
+        var sizes = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            sizes[i] = reader.ReadInt32();
+            if (sizes[i] <= 0 || sizes[i] > 1 << 24)
+                throw new InvalidDataException($"{where}: layer size {i} is {sizes[i]}.");
+        }
+        var weights = new float[count - 1][];
+        var biases = new float[count - 1][];
+        for (int l = 0; l < count - 1; l++)
+        {
+            weights[l] = ReadFloats(reader, checked(sizes[l + 1] * sizes[l]), where);
+            biases[l] = ReadFloats(reader, sizes[l + 1], where);
+        }
+        return new MlpNetwork(sizes, weights, biases);
+    }
+
+    static void WriteFloats(BinaryWriter writer, float[] values) =>
+        writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+
+    static float[] ReadFloats(BinaryReader reader, int count, string where)
+    {
+        var values = new float[count];
+        var bytes = MemoryMarshal.AsBytes(values.AsSpan());
+        for (int done = 0; done < bytes.Length;)
+        {
+            int read = reader.Read(bytes[done..]); // a zip entry's stream may return less than asked
+            if (read == 0)
+                throw new InvalidDataException($"{where}: the weights end early (truncated model).");
+            done += read;
+        }
+        return values;
+    }
+
+    static bool AllFinite(float[] values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+}

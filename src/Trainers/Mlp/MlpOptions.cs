@@ -1,0 +1,64 @@
+using Microsoft.ML;
+
+namespace MlNetMnist.Trainers;
+
+/// <summary>Options of <see cref="MlpTrainer"/>. The defaults are the lesson's: 784-50-10, batch 50, lr 0.5, 3 epochs.</summary>
+public sealed class MlpOptions
+{
+    /// <summary>The label column: a key type (class k is raw key k+1) or an integer type (class k is k).</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>The feature column: a known-size vector of Single.</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Sizes of the hidden layers, each followed by a ReLU.</summary>
+    public int[] HiddenLayers { get; set; } = [50];
+
+    /// <summary>Passes over the training data.</summary>
+    public int Epochs { get; set; } = 3;
+
+    /// <summary>Rows per minibatch.</summary>
+    public int BatchSize { get; set; } = 50;
+
+    /// <summary>SGD step size.</summary>
+    public float LearningRate { get; set; } = 0.5f;
+
+    /// <summary>SGD momentum, as torch.optim.SGD defines it (0: plain SGD).</summary>
+    public float Momentum { get; set; }
+
+    /// <summary>L2 penalty added to the gradient, as torch.optim.SGD's weight_decay.</summary>
+    public float WeightDecay { get; set; }
+
+    /// <summary>Seed of the initial weights and the shuffling; null takes one from the MLContext's seed.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Reshuffle the training rows every epoch.</summary>
+    public bool Shuffle { get; set; } = true;
+
+    /// <summary>Threads that build minibatches ahead of the training loop (0: built on the training thread).</summary>
+    public int NumWorkers { get; set; }
+
+    /// <summary>Rows to report validation loss and accuracy on after each epoch (also settable through Fit's second argument).</summary>
+    public IDataView? ValidationData { get; set; }
+
+    /// <summary>Receives a report after every batch and every epoch.</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Stops training between batches; Fit then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("LabelColumnName must name a column.");
+        if (string.IsNullOrWhiteSpace(FeatureColumnName)) throw new ArgumentException("FeatureColumnName must name a column.");
+        if (HiddenLayers is null || HiddenLayers.Any(h => h <= 0))
+            throw new ArgumentOutOfRangeException(nameof(HiddenLayers), "Every hidden layer needs a positive size.");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a positive number.");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
+        if (NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(NumWorkers), NumWorkers, "NumWorkers must be >= 0.");
+    }
+}

@@ -1,0 +1,85 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace MlNetMnist.Trainers;
+
+/// <summary>
+/// Trains a multi-layer perceptron (Linear, ReLU, ..., Linear) by minibatch SGD on cross-entropy, the
+/// fast.ai minibatch-training lesson as an ML.NET trainer. Fit returns ML.NET's own
+/// <see cref="MulticlassPredictionTransformer{TModel}"/>, which appends Score (class probabilities) and
+/// PredictedLabel (the label's key type), so Evaluate, MapKeyToValue and PredictionEngine work unchanged.
+/// </summary>
+public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransformer<MlpModelParameters>, MlpModelParameters>
+{
+    internal const string LoadName = "MlNetMnistMlp";
+
+    static readonly TrainerInfo TrainerInfo = new(normalization: false, caching: false, supportValid: true);
+
+    readonly MlpOptions _options;
+
+    internal MlpTrainer(IHostEnvironment env, MlpOptions options)
+        : base(Contracts.CheckRef(env, nameof(env)).Register(LoadName),
+               TrainerUtils.MakeR4VecFeature(CheckOptions(options).FeatureColumnName),
+               TrainerUtils.MakeU4ScalarColumn(options.LabelColumnName))
+    {
+        _options = options;
+    }
+
+    static MlpOptions CheckOptions(MlpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+
+    /// <inheritdoc/>
+    public override TrainerInfo Info => TrainerInfo;
+
+    protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
+
+    /// <summary>Trains on <paramref name="trainData"/>, reporting validation metrics on <paramref name="validationData"/> after each epoch.</summary>
+    public MulticlassPredictionTransformer<MlpModelParameters> Fit(IDataView trainData, IDataView validationData)
+        => TrainTransformer(trainData, validationData);
+
+    // Key labels of any count and integer labels are both accepted; the base class only knows one type.
+    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
+    {
+        bool isKey = labelCol.Kind == SchemaShape.Column.VectorKind.Scalar && labelCol.IsKey;
+        bool isInteger = labelCol.Kind == SchemaShape.Column.VectorKind.Scalar && !labelCol.IsKey && IsInteger(labelCol.ItemType);
+        if (!isKey && !isInteger)
+            throw Host.ExceptSchemaMismatch(nameof(labelCol), "label", LabelColumn.Name, "KeyType or integer", labelCol.GetTypeString());
+    }
+
+    static bool IsInteger(DataViewType type) =>
+        type == NumberDataViewType.Byte || type == NumberDataViewType.SByte || type == NumberDataViewType.Int16 ||
+        type == NumberDataViewType.UInt16 || type == NumberDataViewType.Int32 || type == NumberDataViewType.UInt32 ||
+        type == NumberDataViewType.Int64 || type == NumberDataViewType.UInt64;
+
+    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema)
+    {
+        inputSchema.TryFindColumn(LabelColumn.Name, out var labelCol);
+        var predictedLabelAnnotations = new SchemaShape(labelCol.Annotations
+            .Where(a => a.Name == AnnotationUtils.Kinds.KeyValues)
+            .Concat(AnnotationUtils.GetTrainerOutputAnnotation()));
+        return
+        [
+            new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single,
+                false, new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(labelCol))),
+            new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32,
+                true, predictedLabelAnnotations),
+        ];
+    }
+
+    protected override MulticlassPredictionTransformer<MlpModelParameters> MakeTransformer(MlpModelParameters model, DataViewSchema trainSchema)
+        => new(Host, model, trainSchema, FeatureColumn.Name, LabelColumn.Name);
+
+    protected override MlpModelParameters TrainModelCore(TrainContext context)
+    {
+        Host.CheckValue(context, nameof(context));
+        IDataView? validation = context.ValidationSet?.Data ?? _options.ValidationData;
+        int seed = _options.Seed ?? Host.Rand.Next();
+        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed);
+    }
+}
