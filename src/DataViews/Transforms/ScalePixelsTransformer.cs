@@ -1,0 +1,114 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MlNetMnist.DataViews;
+
+[assembly: LoadableClass(typeof(ScalePixelsTransformer), null, typeof(SignatureLoadModel),
+    "Scale pixels", ScalePixelsTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(IRowMapper), typeof(ScalePixelsTransformer), null, typeof(SignatureLoadRowMapper),
+    "Scale pixels", ScalePixelsTransformer.LoaderSignature)]
+
+namespace MlNetMnist.DataViews;
+
+/// <summary>
+/// Maps a known-size Vector&lt;byte&gt; of pixels to a Vector&lt;float&gt; of the same size, each value / 255, so
+/// that pixels lie in [0, 1] as in the lesson's data. Saves inside ML.NET's model zip like ML.NET's own transforms.
+/// </summary>
+public sealed class ScalePixelsTransformer : OneToOneTransformerBase
+{
+    internal const string LoaderSignature = "MlNetMnistScalePixels";
+
+    /// <summary>The format this build writes.</summary>
+    public const uint FormatVersion = 0x00010001;
+
+    static VersionInfo GetVersionInfo() => new(
+        modelSignature: "SCALEPIX",
+        verWrittenCur: FormatVersion,
+        verReadableCur: FormatVersion,
+        verWeCanReadBack: FormatVersion,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(ScalePixelsTransformer).Assembly.FullName);
+
+    internal ScalePixelsTransformer(IHostEnvironment env, string outputColumnName, string inputColumnName)
+        : base(Contracts.CheckRef(env, nameof(env)).Register(nameof(ScalePixelsTransformer)), (outputColumnName, inputColumnName))
+    {
+    }
+
+    ScalePixelsTransformer(IHost host, ModelLoadContext ctx) : base(host, ctx)
+    {
+    }
+
+    /// <summary>The output column's name.</summary>
+    public string OutputColumnName => ColumnPairs[0].outputColumnName;
+
+    /// <summary>The input column's name.</summary>
+    public string InputColumnName => ColumnPairs[0].inputColumnName;
+
+    static ScalePixelsTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        var host = env.Register(nameof(ScalePixelsTransformer));
+        host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel(GetVersionInfo());
+        return new ScalePixelsTransformer(host, ctx);
+    }
+
+    static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema)
+        => Create(env, ctx).MakeRowMapper(inputSchema);
+
+    protected override void SaveModel(ModelSaveContext ctx)
+    {
+        Host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        // *** Binary format ***: the column pair (OneToOneTransformerBase's layout), nothing else.
+        SaveColumns(ctx);
+    }
+
+    protected override void CheckInputColumn(DataViewSchema inputSchema, int col, int srcCol)
+    {
+        var type = inputSchema[srcCol].Type;
+        if (type is not VectorDataViewType { IsKnownSize: true } vector || vector.ItemType != NumberDataViewType.Byte)
+            throw Host.ExceptSchemaMismatch(nameof(inputSchema), "input", ColumnPairs[col].inputColumnName,
+                "known-size vector of Byte", type.ToString());
+    }
+
+    protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
+
+    sealed class Mapper(ScalePixelsTransformer parent, DataViewSchema inputSchema) : OneToOneMapperBase(parent.Host, parent, inputSchema)
+    {
+        protected override DataViewSchema.DetachedColumn[] GetOutputColumnsCore()
+        {
+            var input = InputSchema[ColMapNewToOld[0]];
+            var annotations = new DataViewSchema.Annotations.Builder();
+            annotations.Add(input.Annotations, name => name == AnnotationUtils.Kinds.SlotNames);
+            var type = new VectorDataViewType(NumberDataViewType.Single, input.Type.GetVectorSize());
+            return [new DataViewSchema.DetachedColumn(parent.OutputColumnName, type, annotations.ToAnnotations())];
+        }
+
+        protected override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer)
+        {
+            disposer = null!;
+            var pixelsGetter = input.GetGetter<VBuffer<byte>>(input.Schema[ColMapNewToOld[iinfo]]);
+            int size = input.Schema[ColMapNewToOld[iinfo]].Type.GetVectorSize();
+            VBuffer<byte> pixels = default;
+            return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
+            {
+                pixelsGetter(ref pixels);
+                var editor = VBufferEditor.Create(ref value, size);
+                editor.Values.Clear();
+                var values = pixels.GetValues();
+                if (pixels.IsDense)
+                {
+                    for (int i = 0; i < values.Length; i++) editor.Values[i] = values[i] / 255f;
+                }
+                else
+                {
+                    var indices = pixels.GetIndices();
+                    for (int i = 0; i < values.Length; i++) editor.Values[indices[i]] = values[i] / 255f;
+                }
+                value = editor.Commit();
+            });
+        }
+    }
+}
