@@ -66,7 +66,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
     }
 
-    static MlpModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    internal static MlpModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         Contracts.CheckValue(env, nameof(env));
         env.CheckValue(ctx, nameof(ctx));

@@ -1,0 +1,148 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlNetMnist.DataViews;
+using MlNetMnist.Tests.Transforms;
+using MlNetMnist.Trainers;
+
+namespace MlNetMnist.Tests.Trainer;
+
+/// <summary>ARCHITECTURE.md's "What a user writes", on real MNIST: train once, then check every public path.</summary>
+[TestClass]
+public sealed class MnistPipelineTests
+{
+    static MLContext _ml = null!;
+    static MnistSplits _data = null!;
+    static ITransformer _model = null!;
+    static List<TrainingProgress> _progress = null!;
+    static TempDirectory _dir = null!;
+    static string _zip = null!;
+
+    [ClassInitialize]
+    public static void TrainTheLessonModel(TestContext _)
+    {
+        _ml = new MLContext(seed: 1);
+        MnistFiles files = MnistFiles.EnsureAsync().GetAwaiter().GetResult();
+        _data = _ml.Data.LoadMnist(files);
+        _progress = [];
+        var pipeline = _ml.Transforms.ScalePixels("Features", "Pixels")
+            .Append(_ml.MulticlassClassification.Trainers.Mlp(new MlpOptions
+            {
+                HiddenLayers = [50], Epochs = 3, BatchSize = 50, LearningRate = 0.5f,
+                ValidationData = _ml.Transforms.ScalePixels("Features", "Pixels").Fit(_data.Valid).Transform(_data.Valid),
+                Progress = new SyncProgress<TrainingProgress>(_progress.Add),
+            }))
+            .Append(_ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"));
+        _model = pipeline.Fit(_data.Train);
+        _dir = TestData.TempDirectory();
+        _zip = _dir.File("mnist-mlp.zip");
+        _ml.Model.Save(_model, _data.Train.Schema, _zip);
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => _dir?.Dispose();
+
+    static MlpModelParameters Mlp => ((IEnumerable<ITransformer>)_model).OfType<MulticlassPredictionTransformer<MlpModelParameters>>().Single().Model;
+
+    [TestMethod]
+    public void Evaluate_OnTest_ReachesTheLessonsAccuracy()
+    {
+        var metrics = _ml.MulticlassClassification.Evaluate(_model.Transform(_data.Test));
+        Console.WriteLine($"test micro accuracy {metrics.MicroAccuracy:F4}, macro {metrics.MacroAccuracy:F4}, log-loss {metrics.LogLoss:F4}");
+        Assert.IsGreaterThanOrEqualTo(0.96, metrics.MicroAccuracy);
+    }
+
+    [TestMethod]
+    public void History_HasEveryEpoch_WithValidationAccuracyOfTheLesson()
+    {
+        var history = Mlp.Training.History;
+        foreach (var e in history) Console.WriteLine(e);
+        Assert.AreEqual(3, history.Count);
+        Assert.IsTrue(history[^1].TrainLoss < history[0].TrainLoss);
+        Assert.IsGreaterThanOrEqualTo(0.96, history[^1].ValidAccuracy!.Value);
+        Assert.AreEqual(3, _progress.Count(p => p.EpochEnd is not null));
+        Assert.AreEqual(3 * 1000, _progress.Count(p => p.EpochEnd is null));
+        CollectionAssert.AreEqual(new[] { 784, 50, 10 }, Mlp.Network.LayerSizes.ToArray());
+        Assert.AreEqual(784L * 50 + 50 + 50 * 10 + 10, Mlp.Network.ParameterCount);
+    }
+
+    [TestMethod]
+    public void Score_IsAProbabilityVector_AndPredictedLabelCarriesTheDigitKeyValues()
+    {
+        var scored = _model.Transform(_data.Test);
+        VBuffer<ReadOnlyMemory<char>> keyValues = default;
+        scored.Schema["PredictedLabel"].GetKeyValues(ref keyValues);
+        Assert.AreEqual("7", keyValues.GetValues()[7].ToString());
+        var scores = scored.GetColumn<float[]>("Score").Take(20).ToList();
+        foreach (var s in scores)
+        {
+            Assert.AreEqual(10, s.Length);
+            Assert.AreEqual(1.0, s.Sum(), 1e-5);
+        }
+    }
+
+    [TestMethod]
+    public void PredictionEngine_FromTheLoadedZip_PredictsTheDigit()
+    {
+        var loaded = _ml.Model.Load(_zip, out _);
+        var engine = _ml.Model.CreatePredictionEngine<Digit, DigitPrediction>(loaded);
+        var digits = _ml.Data.CreateEnumerable<Digit>(_data.Test, reuseRowObject: false).Take(10).ToList();
+        // t10k starts 7 2 1 0 4 1 4 9 5 9; the model gets at least the first five right.
+        var predicted = digits.Select(d => engine.Predict(d).PredictedDigit).ToList();
+        Console.WriteLine(string.Join(" ", predicted));
+        CollectionAssert.AreEqual(new[] { "7", "2", "1", "0", "4" }, predicted.Take(5).ToList());
+        Assert.AreEqual(10, engine.Predict(digits[0]).Score.Length);
+    }
+
+    [TestMethod]
+    public void SavedZip_LoadsInAFreshProcess_WithBitIdenticalScores()
+    {
+        var rows = _ml.Data.TakeRows(_data.Test, 1000);
+        var (exitCode, error, output) = ModelProbe.Score(_ml, _zip, rows, _dir);
+        Assert.AreEqual(0, exitCode, error);
+        var expected = _model.Transform(rows).GetColumn<float[]>("Score").SelectMany(s => s).Select(BitConverter.SingleToInt32Bits).ToArray();
+        var actual = output!.GetColumn<float[]>("Score").SelectMany(s => s).Select(BitConverter.SingleToInt32Bits).ToArray();
+        Assert.AreEqual(10_000, expected.Length);
+        CollectionAssert.AreEqual(expected, actual);
+        CollectionAssert.AreEqual(
+            _model.Transform(rows).GetColumn<string>("PredictedDigit").ToArray(),
+            output.GetColumn<string>("PredictedDigit").ToArray());
+    }
+
+    [TestMethod]
+    public void ZipFromANewerFormat_RaisesAClearError()
+    {
+        string copy = _dir.File("newer.zip");
+        File.Copy(_zip, copy, overwrite: true);
+        ZipEdits.BumpReadableVersion(copy, "MNISTMLP");
+        var e = Assert.Throws<Exception>(() => _ml.Model.Load(copy, out _));
+        StringAssert.Contains(e.ToString(), "too new");
+    }
+
+    [TestMethod]
+    public void TruncatedZip_RaisesAClearError()
+    {
+        string copy = _dir.File("truncated.zip");
+        byte[] bytes = File.ReadAllBytes(_zip);
+        File.WriteAllBytes(copy, bytes[..(bytes.Length / 2)]);
+        Assert.Throws<Exception>(() => _ml.Model.Load(copy, out _));
+    }
+
+    [TestMethod]
+    public void ConcurrentPredictionEngines_AgreeWithTransform()
+    {
+        var digits = _ml.Data.CreateEnumerable<Digit>(_data.Test, reuseRowObject: false).Take(400).ToArray();
+        var expected = _model.Transform(_data.Test).GetColumn<string>("PredictedDigit").Take(400).ToArray();
+        var actual = new string[digits.Length];
+        Parallel.For(0, 4, worker =>
+        {
+            var engine = _ml.Model.CreatePredictionEngine<Digit, DigitPrediction>(_model);
+            for (int i = worker; i < digits.Length; i += 4) actual[i] = engine.Predict(digits[i]).PredictedDigit;
+        });
+        CollectionAssert.AreEqual(expected, actual);
+    }
+
+    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
