@@ -1,0 +1,79 @@
+using System.CommandLine;
+using MlNetMnist.Host.Commands;
+using Spectre.Console;
+
+namespace MlNetMnist.Host;
+
+/// <summary>The `mlnet-mnist` command line: parse, run one command, map failures to exit codes.</summary>
+public static class Cli
+{
+    public const int Success = 0, Failure = 1, BadArguments = 2, Cancelled = 130;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var console = Terminal.Create(output);
+        var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of failures.", Recursive = true };
+        var root = new RootCommand("The fast.ai minibatch-training lesson on ML.NET: train, evaluate and query an MLP on MNIST.")
+        {
+            TrainCommand.Create(console), EvaluateCommand.Create(console), PredictCommand.Create(console), InfoCommand.Create(console),
+        };
+        root.Options.Add(verbose);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            error.WriteLine($"mlnet-mnist: {parse.Errors[0].Message} (see --help)");
+            return BadArguments;
+        }
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("mlnet-mnist: cancelled; nothing was saved.");
+            return Cancelled;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or FormatException
+                                      or ArgumentException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"mlnet-mnist: {Innermost(e).Message.Split('\n')[0].Trim()}");
+            if (parse.GetValue(verbose)) error.WriteLine(e);
+            return Failure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>ML.NET wraps load failures in layers of "Error during class instantiation": the innermost says what is wrong.</summary>
+    static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is { } inner && e.Message.StartsWith("Error during class instantiation")) e = inner;
+        while (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = Innermost(inner);
+        return e;
+    }
+}
+
+internal static class Terminal
+{
+    /// <summary>A Spectre console on <paramref name="output"/>: colours and live progress only on a real terminal.</summary>
+    public static IAnsiConsole Create(TextWriter output)
+    {
+        bool interactive = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected
+                           && Environment.GetEnvironmentVariable("NO_COLOR") is null && Environment.GetEnvironmentVariable("CI") is null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        if (!interactive) console.Profile.Width = 120; // a pipe has no width: keep tables whole
+        return console;
+    }
+}

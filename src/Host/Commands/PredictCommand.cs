@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Microsoft.ML;
+using MlNetMnist.DataViews;
+using Spectre.Console;
+
+namespace MlNetMnist.Host.Commands;
+
+/// <summary>`predict`: class probabilities for an image file, or for a row of the test set (also written as a PNG).</summary>
+internal static class PredictCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var model = CommonOptions.Model(required: true);
+        var image = new Argument<FileInfo?>("image") { Description = "An image of a digit (PNG, JPEG, ...; any size, colour or grey).", Arity = ArgumentArity.ZeroOrOne };
+        var index = new Option<int?>("--index") { Description = "A row of the split instead of an image." };
+        var data = CommonOptions.Data();
+        var split = CommonOptions.Split();
+        var output = new Option<FileInfo?>("--out") { Description = "With --index: where to write the digit's PNG; default digit-N.png." };
+        var command = new Command("predict", "Predict the digit of an image or of a test row.") { image, model, index, data, split, output };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(image) is null) == (result.GetValue(index) is null))
+                result.AddError("Give either an image file or --index N, not both.");
+        });
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var ml = new MLContext();
+            var loaded = CommonOptions.LoadModel(ml, parse.GetValue(model)!);
+            Digit digit;
+            string source;
+            if (parse.GetValue(index) is int row)
+            {
+                var rows = CommonOptions.PickSplit(ml.Data.LoadMnist(await CommonOptions.FilesAsync(parse.GetValue(data), null, cancellation)), parse.GetValue(split)!);
+                if (row < 0 || row >= rows.GetRowCount())
+                    throw new ArgumentException($"--index {row} is outside the {rows.GetRowCount()} rows of the {parse.GetValue(split)} split.");
+                digit = ml.Data.CreateEnumerable<Digit>(rows, reuseRowObject: false).ElementAt(row);
+                string png = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"digit-{row}.png");
+                Atomic.Write(png, temp => ImageInput.SaveDigit(digit, temp));
+                source = $"{parse.GetValue(split)} row {row} (written to {png})";
+            }
+            else
+            {
+                var file = parse.GetValue(image)!;
+                digit = ImageInput.ToDigit(file.FullName);
+                source = file.FullName;
+            }
+            var prediction = ml.Model.CreatePredictionEngine<Digit, DigitPrediction>(loaded).Predict(digit);
+            console.MarkupLine($"[bold]{Markup.Escape(prediction.PredictedDigit)}[/] for {Markup.Escape(source)}");
+            var chart = new BarChart().Width(60).Label("class probabilities");
+            for (int c = 0; c < prediction.Score.Length; c++)
+                chart.AddItem(c.ToString(), Math.Round(prediction.Score[c], 4), c.ToString() == prediction.PredictedDigit ? Color.Green : Color.Grey);
+            console.Write(chart);
+            return Cli.Success;
+        });
+        return command;
+    }
+}

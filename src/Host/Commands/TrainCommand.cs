@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.ML;
+using MlNetMnist.DataViews;
+using MlNetMnist.Trainers;
+using Spectre.Console;
+
+namespace MlNetMnist.Host.Commands;
+
+/// <summary>`train`: the lesson's pipeline on MNIST, with live progress, a per-epoch table, the zip, a metrics JSON and a curves PNG.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var data = CommonOptions.Data();
+        var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer sizes (repeat for more layers).", DefaultValueFactory = _ => [50], AllowMultipleArgumentsPerToken = true };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 3 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Rows per minibatch.", DefaultValueFactory = _ => 50 };
+        var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.5f };
+        var workers = new Option<int>("--workers") { Description = "DataLoader worker threads.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1 };
+        var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
+        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") { data, hidden, epochs, batchSize, lr, workers, seed, output };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var options = new MlpOptions
+            {
+                HiddenLayers = parse.GetValue(hidden)!, Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetValue(lr), NumWorkers = parse.GetValue(workers), Seed = parse.GetValue(seed),
+                CancellationToken = cancellation,
+            };
+            await RunAsync(console, parse.GetValue(data), options, parse.GetValue(output)!, cancellation);
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static async Task RunAsync(IAnsiConsole console, DirectoryInfo? dataDir, MlpOptions options, FileInfo output, CancellationToken cancellation)
+    {
+        var files = await console.Progress().StartAsync(async progress =>
+        {
+            var download = progress.AddTask("MNIST", maxValue: 1);
+            var files = await CommonOptions.FilesAsync(dataDir, new Progress<MnistDownloadProgress>(p =>
+            {
+                download.Description = $"downloading {Path.GetFileName(p.Source)}";
+                if (p.TotalBytes is long total) { download.MaxValue = total; download.Value = p.BytesDone; }
+            }), cancellation);
+            download.Value = download.MaxValue;
+            return files;
+        });
+
+        var ml = new MLContext(seed: options.Seed);
+        var splits = ml.Data.LoadMnist(files);
+        var scale = ml.Transforms.ScalePixels("Features", "Pixels");
+        options.ValidationData = scale.Fit(splits.Valid).Transform(splits.Valid);
+        var pipeline = scale
+            .Append(ml.MulticlassClassification.Trainers.Mlp(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"));
+
+        ITransformer model = null!;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var bars = Enumerable.Range(1, options.Epochs).Select(e => progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
+                var started = DateTime.UtcNow;
+                options.Progress = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    var bar = bars[p.Epoch - 1];
+                    if (!bar.IsStarted) { bar.StartTask(); started = DateTime.UtcNow; }
+                    bar.MaxValue = p.BatchCount;
+                    bar.Value = p.Batch;
+                    double rate = p.Batch / Math.Max((DateTime.UtcNow - started).TotalSeconds, 1e-3);
+                    bar.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {rate:F0} batches/s";
+                });
+                model = pipeline.Fit(splits.Train);
+            });
+
+        var mlp = CommonOptions.Mlp(model, output);
+        var test = ml.MulticlassClassification.Evaluate(model.Transform(splits.Test));
+        console.Write(HistoryTable(mlp.Training.History));
+        console.MarkupLine($"test accuracy [bold]{test.MicroAccuracy:F4}[/] (macro {test.MacroAccuracy:F4}, log-loss {test.LogLoss:F4})");
+
+        Atomic.Write(output.FullName, temp => ml.Model.Save(model, splits.Train.Schema, temp));
+        string metricsPath = Path.ChangeExtension(output.FullName, ".metrics.json");
+        Atomic.Write(metricsPath, temp => File.WriteAllText(temp, JsonSerializer.Serialize(new
+        {
+            mlp.Training,
+            Test = new { test.MicroAccuracy, test.MacroAccuracy, test.LogLoss, test.PerClassLogLoss },
+        }, new JsonSerializerOptions { WriteIndented = true })));
+        string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
+        Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
+        console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");
+    }
+
+    public static Table HistoryTable(IReadOnlyList<EpochMetrics> history)
+    {
+        var table = new Table().AddColumns("epoch", "train loss", "valid loss", "valid accuracy", "seconds");
+        foreach (var e in history)
+            table.AddRow(e.Epoch.ToString(), e.TrainLoss.ToString("F4"), e.ValidLoss?.ToString("F4") ?? "-",
+                e.ValidAccuracy?.ToString("F4") ?? "-", e.Duration.TotalSeconds.ToString("F2"));
+        return table;
+    }
+}
+
+/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
+/// <summary>Writes a file through a temporary sibling and a move, so a failure or Ctrl+C never leaves half a file.</summary>
+internal static class Atomic
+{
+    public static void Write(string path, Action<string> writeTo)
+    {
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            writeTo(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

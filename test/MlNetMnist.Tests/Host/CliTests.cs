@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using MlNetMnist.Host;
+
+namespace MlNetMnist.Tests.Host;
+
+/// <summary>The `mlnet-mnist` commands, run in-process on real MNIST.</summary>
+[TestClass]
+public sealed class CliTests
+{
+    static TempDirectory _dir = null!;
+    static string _model = null!;
+    static string _trainOutput = null!;
+
+    static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await Cli.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [ClassInitialize]
+    public static async Task TrainOnce(TestContext _)
+    {
+        _dir = TestData.TempDirectory();
+        _model = _dir.File("model.zip");
+        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+        var (exit, output, error) = await Run("train", "--epochs", "1", "--data", data, "--out", _model);
+        Assert.AreEqual(0, exit, error);
+        _trainOutput = output;
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => _dir?.Dispose();
+
+    static (int Width, int Height) PngSize(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8], $"{path} is a PNG");
+        Assert.AreEqual("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        return (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+    }
+
+    [TestMethod]
+    public void Train_WritesZipMetricsAndCurves_AndPrintsTheEpochTable()
+    {
+        Assert.IsTrue(File.Exists(_model));
+        StringAssert.Contains(File.ReadAllText(_dir.File("model.metrics.json")), "MicroAccuracy");
+        Assert.AreEqual((800, 500), PngSize(_dir.File("model.curves.png")));
+        StringAssert.Contains(_trainOutput, "valid accuracy");
+        StringAssert.Contains(_trainOutput, "test accuracy");
+        Assert.IsFalse(_trainOutput.Contains('\u001b'), "no escape codes when output is not a terminal");
+        Assert.IsEmpty(Directory.GetFiles(_dir.Path, "*.tmp"));
+    }
+
+    [TestMethod]
+    public async Task Evaluate_PrintsMetricsAndConfusion_AndWritesTheHeatMap()
+    {
+        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+        var (exit, output, error) = await Run("evaluate", "--model", _model, "--data", data, "--split", "valid");
+        Assert.AreEqual(0, exit, error);
+        StringAssert.Contains(output, "micro accuracy");
+        StringAssert.Contains(output, "true \\ predicted");
+        Assert.AreEqual((700, 650), PngSize(_dir.File("model.confusion.png")));
+    }
+
+    [TestMethod]
+    public async Task PredictIndex_NamesTheDigit_AndWritesItsPng()
+    {
+        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+        string png = _dir.File("digit.png");
+        var (exit, output, error) = await Run("predict", "--model", _model, "--index", "0", "--data", data, "--out", png);
+        Assert.AreEqual(0, exit, error);
+        StringAssert.StartsWith(output, "7 for test row 0");
+        Assert.AreEqual((224, 224), PngSize(png));
+
+        // The digit's own PNG, read back as an image file, is recognised too.
+        var (imageExit, imageOutput, imageError) = await Run("predict", "--model", _model, png);
+        Assert.AreEqual(0, imageExit, imageError);
+        StringAssert.StartsWith(imageOutput, "7 for ");
+    }
+
+    [TestMethod]
+    public async Task Info_PrintsShapeAndHistory()
+    {
+        var (exit, output, error) = await Run("info", "--model", _model);
+        Assert.AreEqual(0, exit, error);
+        StringAssert.Contains(output, "784 -> 50 -> 10");
+        StringAssert.Contains(output, "39,760");
+        StringAssert.Contains(output, "0x00010001");
+    }
+
+    [TestMethod]
+    public async Task BadArguments_ExitWith2_AndOneLine()
+    {
+        var (exit, _, error) = await Run("train", "--epochs", "many");
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+    }
+
+    [TestMethod]
+    public async Task MissingModel_ExitsWith1_NamingTheFile()
+    {
+        var (exit, _, error) = await Run("info", "--model", _dir.File("absent.zip"));
+        Assert.AreEqual(1, exit);
+        StringAssert.Contains(error, "absent.zip");
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+    }
+
+    [TestMethod]
+    public async Task CorruptModel_ExitsWith1_InOneLine()
+    {
+        File.WriteAllText(_dir.File("corrupt.zip"), "not a zip");
+        var (exit, _, error) = await Run("info", "--model", _dir.File("corrupt.zip"));
+        Assert.AreEqual(1, exit);
+        StringAssert.Contains(error, "corrupt.zip");
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+    }
+
+    [TestMethod]
+    public async Task UnreadableImage_ExitsWith1_InOneLine()
+    {
+        File.WriteAllText(_dir.File("image.png"), "not an image");
+        var (exit, _, error) = await Run("predict", "--model", _model, _dir.File("image.png"));
+        Assert.AreEqual(1, exit);
+        StringAssert.Contains(error, "image.png");
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+    }
+}
