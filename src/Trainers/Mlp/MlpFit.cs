@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Fast;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Losses;
 using MlNetMnist.Trainers.Nn;
@@ -36,17 +37,27 @@ internal static class MlpFit
         var validLoader = valid is null ? null : new DataLoader(valid, new DataLoaderOptions { BatchSize = ValidationBatchSize, NumWorkers = options.NumWorkers });
 
         using var generator = new Generator((ulong)seed);
-        using var model = Sequential.Mlp(sizes, generator);
-        using var optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
-        var learner = new Learner(model, Loss.CrossEntropy, optimizer, trainLoader, validLoader);
-        var history = learner.Fit(options.Epochs, options.Progress, options.CancellationToken);
-
-        var linears = model.Layers.OfType<Linear>().ToArray();
-        var network = new MlpNetwork(sizes,
-            linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
-            linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
+        IReadOnlyList<EpochMetrics> history;
+        MlpNetwork network;
+        if (options.Engine == MlpEngine.Fused)
+        {
+            using var model = new FusedMlp(sizes, Math.Max(options.BatchSize, ValidationBatchSize), options.LearningRate,
+                options.Momentum, options.WeightDecay, generator);
+            history = new Learner(model, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
+            network = model.ToNetwork();
+        }
+        else
+        {
+            using var model = Sequential.Mlp(sizes, generator);
+            using var optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
+            history = new Learner(model, Loss.CrossEntropy, optimizer, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
+            var linears = model.Layers.OfType<Linear>().ToArray();
+            network = new MlpNetwork(sizes,
+                linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
+                linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
+        }
         var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.LearningRate,
-            options.Momentum, options.WeightDecay, seed, options.Shuffle, train.Count, history);
+            options.Momentum, options.WeightDecay, seed, options.Shuffle, train.Count, history) { Engine = options.Engine };
         return new MlpModelParameters(host, network, info);
     }
 }

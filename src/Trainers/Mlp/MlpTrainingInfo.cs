@@ -11,4 +11,8 @@ public sealed record MlpTrainingInfo(
     int Seed,
     bool Shuffle,
     int TrainingRows,
-    IReadOnlyList<EpochMetrics> History);
+    IReadOnlyList<EpochMetrics> History)
+{
+    /// <summary>How the steps were computed (both engines train the same model).</summary>
+    public MlpEngine Engine { get; init; }
+}

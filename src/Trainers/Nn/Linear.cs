@@ -30,8 +30,9 @@ public sealed class Linear : Module
 
     static Tensor Uniform(long[] shape, double bound, Generator? generator)
     {
-        using var unit = rand(shape, generator: generator);
-        return unit * (2 * bound) - bound;
+        using var scope = NewDisposeScope();
+        // A parameter outlives any dispose scope its creator may have open.
+        return (rand(shape, generator: generator) * (2 * bound) - bound).DetachFromDisposeScope();
     }
 
     public override Tensor Forward(Tensor input) => input.matmul(Weight.t()) + Bias;

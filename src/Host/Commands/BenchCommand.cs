@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using MlNetMnist.DataViews;
+using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Benchmarking;
+using MlNetMnist.Trainers.Learning;
+using Spectre.Console;
+
+namespace MlNetMnist.Host.Commands;
+
+/// <summary>`bench`: epoch times of our engines against the TorchSharp idiom and ML.NET's L-BFGS, and the matmul floor, in one process.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var data = CommonOptions.Data();
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per engine (accuracy is after these).", DefaultValueFactory = _ => 3 };
+        var lbfgs = new Option<bool>("--lbfgs") { Description = "Also train ML.NET's LbfgsMaximumEntropy (about a minute)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice)." };
+        var command = new Command("bench", "Measure training speed against baselines.") { data, epochs, lbfgs, threads };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(threads) is int n) TorchSharp.torch.set_num_threads(n);
+            var ml = new MLContext(seed: 1);
+            var splits = ml.Data.LoadMnist(await CommonOptions.FilesAsync(parse.GetValue(data), null, cancellation));
+            var scale = ml.Transforms.ScalePixels().Fit(splits.Train);
+            var train = Dataset.FromDataView(scale.Transform(splits.Train));
+            var valid = Dataset.FromDataView(scale.Transform(splits.Valid));
+            Run(console, train, valid, parse.GetValue(epochs), cancellation);
+            if (parse.GetValue(lbfgs)) Lbfgs(console, ml, scale, splits);
+            return Cli.Success;
+        });
+        return command;
+    }
+
+    static void Run(IAnsiConsole console, Dataset train, Dataset valid, int epochs, CancellationToken cancellation)
+    {
+        double big = TrainingBenchmark.MatmulGflops(2048, 2048, 2048);
+        double gflop = TrainingBenchmark.EpochGflop(train.Count, [784, 50, 10]);
+        console.MarkupLine($"float32 matmul: {big:F0} GFLOP/s on 2048^3, {TrainingBenchmark.MatmulGflops(512, 784, 50):F0} on 512x784x50, " +
+                           $"{TrainingBenchmark.MatmulGflops(50, 784, 50):F0} on 50x784x50; one epoch is {gflop:F1} GFLOP, floor {gflop / big:F3} s");
+
+        var table = new Table().AddColumns("batch", "engine", "epoch s (median)", "vs idiom", "vs floor", "valid accuracy");
+        foreach (int batchSize in new[] { 50, 512 })
+        {
+            cancellation.ThrowIfCancellationRequested();
+            double idiomSeconds;
+            using (var idiom = new TrainingBenchmark.TorchSharpIdiom(train, 50, 0.5, seed: 1))
+            {
+                idiomSeconds = TrainingBenchmark.MedianSeconds(() => idiom.Epoch(batchSize), epochs);
+                table.AddRow(batchSize.ToString(), "TorchSharp idiom", idiomSeconds.ToString("F3"), "1.00x",
+                    $"{idiomSeconds / (gflop / big):F1}x", idiom.Accuracy(valid).ToString("F4"));
+            }
+            foreach (var engine in new[] { MlpEngine.Fused, MlpEngine.Autograd })
+            {
+                var trainable = TrainingBenchmark.Engine(engine, train, 50, 0.5f, batchSize, seed: 1, out var owner);
+                using (owner)
+                {
+                    var loader = new DataLoader(train, new DataLoaderOptions { BatchSize = batchSize });
+                    var learner = new Learner(trainable, loader);
+                    double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
+                    var (_, accuracy) = learner.Evaluate(new DataLoader(valid, new DataLoaderOptions { BatchSize = 1000 }));
+                    table.AddRow(batchSize.ToString(), $"ours, {engine.ToString().ToLowerInvariant()}", seconds.ToString("F3"),
+                        $"{idiomSeconds / seconds:F2}x faster", $"{seconds / (gflop / big):F1}x", accuracy!.Value.ToString("F4"));
+                }
+            }
+        }
+        console.Write(table);
+        console.MarkupLine($"each engine ran {epochs + 1} epochs (one warm-up), lr 0.5, 784-50-10, unshuffled; threads: {TorchSharp.torch.get_num_threads()}");
+    }
+
+    static void Lbfgs(IAnsiConsole console, MLContext ml, ITransformer scale, MnistSplits splits)
+    {
+        var clock = Stopwatch.StartNew();
+        var model = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy().Fit(scale.Transform(splits.Train));
+        double seconds = clock.Elapsed.TotalSeconds;
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(scale.Transform(splits.Valid)));
+        console.MarkupLine($"ML.NET LbfgsMaximumEntropy: {seconds:F1} s to train, valid accuracy {metrics.MicroAccuracy:F4}");
+    }
+}

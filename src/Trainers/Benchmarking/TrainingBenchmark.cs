@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Fast;
+using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Losses;
+using MlNetMnist.Trainers.Nn;
+using MlNetMnist.Trainers.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlNetMnist.Trainers.Benchmarking;
+
+/// <summary>
+/// Epoch timings of our engines against the TorchSharp idiom on the same data in one process, and the machine's
+/// matmul rate, for `mlnet-mnist bench` and the BenchmarkDotNet suite. Not used by training.
+/// </summary>
+public static class TrainingBenchmark
+{
+    /// <summary>One epoch the way a TorchSharp user writes it: nn.Sequential, optim.SGD, F.cross_entropy, slices of one tensor.</summary>
+    public sealed class TorchSharpIdiom : IDisposable
+    {
+        readonly nn.Module<Tensor, Tensor> _model;
+        readonly optim.Optimizer _optimizer;
+        readonly Tensor _x, _y;
+
+        public TorchSharpIdiom(Dataset data, int hidden, double learningRate, int seed)
+        {
+            torch.manual_seed(seed);
+            _model = nn.Sequential(nn.Linear(data.FeatureCount, hidden), nn.ReLU(), nn.Linear(hidden, data.ClassCount));
+            _optimizer = optim.SGD(_model.parameters(), learningRate);
+            var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
+            _x = tensor(features, [data.Count, data.FeatureCount]);
+            _y = tensor(labels.Select(l => (long)l).ToArray());
+        }
+
+        public void Epoch(int batchSize)
+        {
+            long n = _x.shape[0];
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                long size = Math.Min(batchSize, n - start);
+                var loss = nn.functional.cross_entropy(_model.forward(_x.narrow(0, start, size)), _y.narrow(0, start, size));
+                loss.backward();
+                _optimizer.step();
+                _optimizer.zero_grad();
+            }
+        }
+
+        /// <summary>Accuracy on <paramref name="data"/>.</summary>
+        public double Accuracy(Dataset data)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
+            var predicted = _model.forward(tensor(features, [data.Count, data.FeatureCount])).argmax(1);
+            return predicted.eq(tensor(labels.Select(l => (long)l).ToArray())).to_type(ScalarType.Float32).mean().item<float>();
+        }
+
+        public void Dispose()
+        {
+            _model.Dispose();
+            _x.Dispose();
+            _y.Dispose();
+        }
+    }
+
+    /// <summary>An epoch of one of our engines over a DataLoader, as MlpTrainer runs it (unshuffled here, like the idiom).</summary>
+    public static ITrainable Engine(MlpEngine engine, Dataset data, int hidden, float learningRate, int batchSize, int seed, out IDisposable owner)
+    {
+        var generator = new Generator((ulong)seed);
+        int[] sizes = [data.FeatureCount, hidden, data.ClassCount];
+        if (engine == MlpEngine.Fused)
+        {
+            var fused = new FusedMlp(sizes, batchSize, learningRate, generator: generator);
+            owner = new Owner(fused, generator);
+            return fused;
+        }
+        var model = Sequential.Mlp(sizes, generator);
+        var sgd = new Sgd(model.Parameters(), learningRate);
+        owner = new Owner(model, sgd, generator);
+        return new ModuleTrainable(model, Loss.CrossEntropy, sgd);
+    }
+
+    sealed class Owner(params IDisposable[] owned) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var d in owned) d.Dispose();
+        }
+    }
+
+    /// <summary>Float32 matmul rate (GFLOP/s) of an m x k by k x n product, best of a few runs.</summary>
+    public static double MatmulGflops(int m, int k, int n, int repeats = 5)
+    {
+        using var a = rand(m, k);
+        using var b = rand(k, n);
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats + 1; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var c = a.mm(b)) { }
+            if (r > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds); // the first run warms up
+        }
+        return 2.0 * m * k * n / best / 1e9;
+    }
+
+    /// <summary>Forward plus weight-gradient FLOPs of one epoch of an MLP (the input gradient of layer 1 is not needed).</summary>
+    public static double EpochGflop(int rows, IReadOnlyList<int> sizes)
+    {
+        double flop = 0;
+        for (int l = 0; l + 1 < sizes.Count; l++)
+        {
+            double product = 2.0 * rows * sizes[l] * sizes[l + 1];
+            flop += product * (l == 0 ? 2 : 3); // forward, weight gradient, and for upper layers the input gradient
+        }
+        return flop / 1e9;
+    }
+
+    /// <summary>Median seconds of <paramref name="epochs"/> timed runs of <paramref name="epoch"/> after one warm-up.</summary>
+    public static double MedianSeconds(Action epoch, int epochs)
+    {
+        epoch();
+        var times = new double[epochs];
+        for (int i = 0; i < epochs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            epoch();
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[epochs / 2];
+    }
+}
