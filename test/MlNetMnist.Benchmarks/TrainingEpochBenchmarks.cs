@@ -8,7 +8,10 @@ using MlNetMnist.Trainers.Learning;
 namespace MlNetMnist.Benchmarks;
 
 /// <summary>One training epoch of 784-50-10 on real MNIST: the TorchSharp idiom (baseline) against our two engines.</summary>
+// In-process: a separately generated benchmark project would not carry the libtorch native assets
+// (nor their GLIBCXX fix, build/TorchSharpNativeFix.targets) that this project's output folder has.
 [MemoryDiagnoser]
+[InProcess]
 public class TrainingEpochBenchmarks
 {
     Dataset _train = null!;

@@ -31,3 +31,9 @@ internal sealed class TempDirectory : IDisposable
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
     }
 }
+
+/// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -97,11 +97,6 @@ public sealed class MnistFilesTests
         return stream.ToArray();
     }
 
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>Serves a folder's files over HTTP on 127.0.0.1 at a free port.</summary>
     sealed class LoopbackFileServer : IDisposable
     {

@@ -36,7 +36,7 @@ public sealed class LearnerTests
         using var sgd = new Sgd(model.Parameters(), 0.1);
         var reports = new List<TrainingProgress>();
         var learner = new Learner(model, Loss.CrossEntropy, sgd, Blobs(256, 1), Blobs(64, 2));
-        var history = learner.Fit(3, new SyncProgress(reports.Add));
+        var history = learner.Fit(3, new SyncProgress<TrainingProgress>(reports.Add));
         Assert.AreEqual(3, history.Count);
         Assert.AreEqual(1.0, history[^1].ValidAccuracy!.Value);
         Assert.IsLessThan(history[0].TrainLoss, history[^1].TrainLoss);
@@ -52,7 +52,7 @@ public sealed class LearnerTests
         var learner = new Learner(model, Loss.CrossEntropy, sgd, Blobs(256, 1));
         int batches = 0;
         Assert.ThrowsExactly<OperationCanceledException>(() =>
-            learner.Fit(10, new SyncProgress(p => { if (++batches == 5) cancel.Cancel(); }), cancel.Token));
+            learner.Fit(10, new SyncProgress<TrainingProgress>(p => { if (++batches == 5) cancel.Cancel(); }), cancel.Token));
         Assert.AreEqual(5, batches);
     }
 
@@ -81,7 +81,7 @@ public sealed class LearnerTests
         using var sgd = new Sgd(model.Parameters(), 0.5);
         var learner = new Learner(model, Loss.CrossEntropy, sgd, loader);
         var resident = new List<long>();
-        var progress = new SyncProgress(p =>
+        var progress = new SyncProgress<TrainingProgress>(p =>
         {
             if (p.EpochEnd is null) return;
             GC.Collect();
@@ -91,10 +91,5 @@ public sealed class LearnerTests
         learner.Fit(10, progress);
         Console.WriteLine("resident MB after each epoch: " + string.Join(" ", resident.Select(r => (r / 1e6).ToString("F0"))));
         Assert.IsLessThan(resident[0] * 1.10, (double)resident.Max());
-    }
-
-    sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

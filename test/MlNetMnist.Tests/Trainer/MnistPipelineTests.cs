@@ -140,9 +140,4 @@ public sealed class MnistPipelineTests
         });
         CollectionAssert.AreEqual(expected, actual);
     }
-
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
