@@ -7,7 +7,10 @@ using MlNetMnist.Trainers.Learning;
 
 namespace MlNetMnist.Benchmarks;
 
-/// <summary>One training epoch of 784-50-10 on real MNIST: the TorchSharp idiom (baseline) against our two engines.</summary>
+/// <summary>
+/// One training epoch of 784-50-10 on real MNIST, shuffled: the TorchSharp idiom (baseline) against our three engines,
+/// and the compute floor: one square float32 matmul of an epoch's FLOPs (2 · 1600³ ≈ 8.2 GFLOP, the epoch's 8.0).
+/// </summary>
 // In-process: a separately generated benchmark project would not carry the libtorch native assets
 // (nor their GLIBCXX fix, build/TorchSharpNativeFix.targets) that this project's output folder has.
 [MemoryDiagnoser]
@@ -16,8 +19,9 @@ public class TrainingEpochBenchmarks
 {
     Dataset _train = null!;
     TrainingBenchmark.TorchSharpIdiom _idiom = null!;
-    Learner _fused = null!, _autograd = null!;
+    Learner _managed = null!, _fused = null!, _autograd = null!;
     readonly List<IDisposable> _owned = [];
+    TorchSharp.torch.Tensor _a = null!, _b = null!;
 
     [Params(50, 512)]
     public int BatchSize { get; set; }
@@ -29,19 +33,25 @@ public class TrainingEpochBenchmarks
         var train = ml.Data.LoadMnist(MnistFiles.EnsureAsync().GetAwaiter().GetResult()).Train;
         _train = Dataset.FromDataView(ml.Transforms.ScalePixels().Fit(train).Transform(train));
         _idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5, seed: 1);
+        _managed = Learner(MlpEngine.Managed);
         _fused = Learner(MlpEngine.Fused);
         _autograd = Learner(MlpEngine.Autograd);
+        _a = TorchSharp.torch.rand(1600, 1600);
+        _b = TorchSharp.torch.rand(1600, 1600);
     }
 
     Learner Learner(MlpEngine engine)
     {
-        var trainable = TrainingBenchmark.Engine(engine, _train, 50, 0.5f, BatchSize, seed: 1, out var owner);
-        _owned.Add(owner);
-        return new Learner(trainable, new DataLoader(_train, new DataLoaderOptions { BatchSize = BatchSize }));
+        var model = MlpEngines.Create(engine, [_train.FeatureCount, 50, _train.ClassCount], BatchSize, 0.5f, generator: new TorchSharp.torch.Generator(1));
+        _owned.Add(model);
+        return new Learner(model, new DataLoader(_train, new DataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Seed = 1 }));
     }
 
     [Benchmark(Baseline = true)]
     public void TorchSharpIdiom() => _idiom.Epoch(BatchSize);
+
+    [Benchmark]
+    public void Managed() => _managed.Fit(1);
 
     [Benchmark]
     public void Fused() => _fused.Fit(1);
@@ -49,10 +59,18 @@ public class TrainingEpochBenchmarks
     [Benchmark]
     public void Autograd() => _autograd.Fit(1);
 
+    [Benchmark]
+    public void MatmulFloor()
+    {
+        using var product = _a.mm(_b);
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
         _idiom.Dispose();
+        _a.Dispose();
+        _b.Dispose();
         foreach (var owned in _owned) owned.Dispose();
     }
 }

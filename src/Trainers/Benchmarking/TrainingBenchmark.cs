@@ -16,12 +16,16 @@ namespace MlNetMnist.Trainers.Benchmarking;
 /// </summary>
 public static class TrainingBenchmark
 {
-    /// <summary>One epoch the way a TorchSharp user writes it: nn.Sequential, optim.SGD, F.cross_entropy, slices of one tensor.</summary>
+    /// <summary>
+    /// Training the way a TorchSharp user writes it: nn.Sequential, optim.SGD, F.cross_entropy, each minibatch taken
+    /// by index (a fresh permutation per epoch, as our DataLoader shuffles) from one in-memory tensor.
+    /// </summary>
     public sealed class TorchSharpIdiom : IDisposable
     {
         readonly nn.Module<Tensor, Tensor> _model;
         readonly optim.Optimizer _optimizer;
         readonly Tensor _x, _y;
+        readonly Generator _shuffle;
 
         public TorchSharpIdiom(Dataset data, int hidden, double learningRate, int seed)
         {
@@ -31,16 +35,18 @@ public static class TrainingBenchmark
             var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
             _x = tensor(features, [data.Count, data.FeatureCount]);
             _y = tensor(labels.Select(l => (long)l).ToArray());
+            _shuffle = new Generator((ulong)seed);
         }
 
         public void Epoch(int batchSize)
         {
             long n = _x.shape[0];
+            using var order = randperm(n, generator: _shuffle);
             for (long start = 0; start < n; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                long size = Math.Min(batchSize, n - start);
-                var loss = nn.functional.cross_entropy(_model.forward(_x.narrow(0, start, size)), _y.narrow(0, start, size));
+                var indices = order.narrow(0, start, Math.Min(batchSize, n - start));
+                var loss = nn.functional.cross_entropy(_model.forward(_x.index_select(0, indices)), _y.index_select(0, indices));
                 loss.backward();
                 _optimizer.step();
                 _optimizer.zero_grad();
@@ -62,31 +68,7 @@ public static class TrainingBenchmark
             _model.Dispose();
             _x.Dispose();
             _y.Dispose();
-        }
-    }
-
-    /// <summary>An epoch of one of our engines over a DataLoader, as MlpTrainer runs it (unshuffled here, like the idiom).</summary>
-    public static ITrainable Engine(MlpEngine engine, Dataset data, int hidden, float learningRate, int batchSize, int seed, out IDisposable owner)
-    {
-        var generator = new Generator((ulong)seed);
-        int[] sizes = [data.FeatureCount, hidden, data.ClassCount];
-        if (engine == MlpEngine.Fused)
-        {
-            var fused = new FusedMlp(sizes, batchSize, learningRate, generator: generator);
-            owner = new Owner(fused, generator);
-            return fused;
-        }
-        var model = Sequential.Mlp(sizes, generator);
-        var sgd = new Sgd(model.Parameters(), learningRate);
-        owner = new Owner(model, sgd, generator);
-        return new ModuleTrainable(model, Loss.CrossEntropy, sgd);
-    }
-
-    sealed class Owner(params IDisposable[] owned) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var d in owned) d.Dispose();
+            _shuffle.Dispose();
         }
     }
 

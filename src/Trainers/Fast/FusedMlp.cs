@@ -12,7 +12,7 @@ namespace MlNetMnist.Trainers.Fast;
 /// (W -= lr/n · gᵀa). Per batch: about fifteen native calls instead of the autograd path's fifty-odd.
 /// Initialised exactly as <see cref="Nn.Sequential.Mlp"/> with the same generator, so both start from the same weights.
 /// </summary>
-public sealed class FusedMlp : ITrainable, IDisposable
+public sealed class FusedMlp : ITrainableMlp
 {
     readonly int[] _sizes;
     readonly Tensor[] _weights, _biases;       // [out, in] and [out], no grad

@@ -2,16 +2,12 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Fast;
 using MlNetMnist.Trainers.Learning;
-using MlNetMnist.Trainers.Losses;
-using MlNetMnist.Trainers.Nn;
-using MlNetMnist.Trainers.Optim;
 using static TorchSharp.torch;
 
 namespace MlNetMnist.Trainers;
 
-/// <summary>What <see cref="MlpTrainer"/>'s Fit does: data into a Dataset and DataLoader, the lesson's model, loss and Sgd into a Learner.</summary>
+/// <summary>What <see cref="MlpTrainer"/>'s Fit does: data into a Dataset and DataLoader, the chosen engine's MLP into a Learner.</summary>
 internal static class MlpFit
 {
     /// <summary>Validation batches are only scored, so they can be large.</summary>
@@ -37,25 +33,10 @@ internal static class MlpFit
         var validLoader = valid is null ? null : new DataLoader(valid, new DataLoaderOptions { BatchSize = ValidationBatchSize, NumWorkers = options.NumWorkers });
 
         using var generator = new Generator((ulong)seed);
-        IReadOnlyList<EpochMetrics> history;
-        MlpNetwork network;
-        if (options.Engine == MlpEngine.Fused)
-        {
-            using var model = new FusedMlp(sizes, Math.Max(options.BatchSize, ValidationBatchSize), options.LearningRate,
-                options.Momentum, options.WeightDecay, generator);
-            history = new Learner(model, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
-            network = model.ToNetwork();
-        }
-        else
-        {
-            using var model = Sequential.Mlp(sizes, generator);
-            using var optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
-            history = new Learner(model, Loss.CrossEntropy, optimizer, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
-            var linears = model.Layers.OfType<Linear>().ToArray();
-            network = new MlpNetwork(sizes,
-                linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
-                linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
-        }
+        using var model = MlpEngines.Create(options.Engine, sizes, Math.Max(options.BatchSize, ValidationBatchSize),
+            options.LearningRate, options.Momentum, options.WeightDecay, generator, options.NumberOfThreads);
+        var history = new Learner(model, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
+        var network = model.ToNetwork();
         var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.LearningRate,
             options.Momentum, options.WeightDecay, seed, options.Shuffle, train.Count, history) { Engine = options.Engine };
         return new MlpModelParameters(host, network, info);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -29,7 +30,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(MlpModelParameters).Assembly.FullName);
 
-    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new JsonStringEnumConverter() } };
 
     readonly VectorDataViewType _inputType;
     readonly VectorDataViewType _outputType;

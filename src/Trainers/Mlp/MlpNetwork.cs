@@ -48,6 +48,16 @@ public sealed class MlpNetwork
         }
     }
 
+    /// <summary>The weights of the lesson's model (<see cref="Nn.Sequential.Mlp"/>) as plain arrays.</summary>
+    public static MlpNetwork Of(Nn.Sequential model)
+    {
+        var linears = model.Layers.OfType<Nn.Linear>().ToArray();
+        int[] sizes = [linears[0].InFeatures, .. linears.Select(l => l.OutFeatures)];
+        return new MlpNetwork(sizes,
+            linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
+            linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
+    }
+
     /// <summary>Input size, hidden sizes, class count.</summary>
     public IReadOnlyList<int> LayerSizes => _sizes;
 

@@ -38,8 +38,11 @@ public sealed class MlpOptions
     /// <summary>Threads that build minibatches ahead of the training loop (0: built on the training thread).</summary>
     public int NumWorkers { get; set; }
 
-    /// <summary>How a training step is computed: the fused manual backward (default, faster) or the lesson's modules with autograd.</summary>
-    public MlpEngine Engine { get; set; } = MlpEngine.Fused;
+    /// <summary>Cores a training step may use with the managed engine; null: all of them. The result does not depend on it.</summary>
+    public int? NumberOfThreads { get; set; }
+
+    /// <summary>How a training step is computed; every engine trains the same model with the same loss and SGD.</summary>
+    public MlpEngine Engine { get; set; } = MlpEngine.Managed;
 
     /// <summary>Rows to report validation loss and accuracy on after each epoch (also settable through Fit's second argument).</summary>
     public IDataView? ValidationData { get; set; }
@@ -63,15 +66,7 @@ public sealed class MlpOptions
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
         if (NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(NumWorkers), NumWorkers, "NumWorkers must be >= 0.");
+        if (NumberOfThreads < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be at least 1.");
+        if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
     }
-}
-
-/// <summary>The two ways <see cref="MlpTrainer"/> computes a step; both are the same model, loss and SGD.</summary>
-public enum MlpEngine
-{
-    /// <summary><see cref="Fast.FusedMlp"/>: the backward pass written out, no autograd graph.</summary>
-    Fused,
-
-    /// <summary>The lesson's Module, Linear, ReLU and Sequential, backward by autograd, stepped by Sgd.</summary>
-    Autograd,
 }

@@ -1,0 +1,48 @@
+using MlNetMnist.Trainers.Fast;
+using MlNetMnist.Trainers.Learning;
+using static TorchSharp.torch;
+
+namespace MlNetMnist.Trainers;
+
+/// <summary>The ways <see cref="MlpTrainer"/> computes a step; all are the same model, loss and SGD, from the same initial weights.</summary>
+public enum MlpEngine
+{
+    // The values are stored in model zips (as names now, as numbers by format 0x00010001's first builds): keep them.
+
+    /// <summary><see cref="FusedMlp"/>: the backward pass written out as a few libtorch calls, no autograd graph.</summary>
+    Fused = 0,
+
+    /// <summary>The lesson's Module, Linear, ReLU and Sequential, backward by autograd, stepped by Sgd.</summary>
+    Autograd = 1,
+
+    /// <summary><see cref="ManagedMlp"/>: the backward pass written out in managed SIMD code, skipping zero inputs. The fastest here.</summary>
+    Managed = 2,
+}
+
+/// <summary>A trainable MLP that hands out its weights at the end: what the trainer and the benchmarks drive.</summary>
+public interface ITrainableMlp : ITrainable, IDisposable
+{
+    /// <summary>The current weights as plain arrays.</summary>
+    MlpNetwork ToNetwork();
+}
+
+public static class MlpEngines
+{
+    /// <summary>A new MLP of <paramref name="sizes"/> ([in, hidden..., classes]) computed by <paramref name="engine"/>.</summary>
+    /// <param name="engine">How steps are computed.</param>
+    /// <param name="sizes">Input size, hidden sizes, class count.</param>
+    /// <param name="maxBatchSize">The largest batch it will see (buffers are sized for it, and grow if needed).</param>
+    /// <param name="learningRate">SGD step size.</param>
+    /// <param name="momentum">SGD momentum, as torch.optim.SGD.</param>
+    /// <param name="weightDecay">L2 penalty, as torch.optim.SGD.</param>
+    /// <param name="generator">Source of the initial weights (PyTorch's Linear initialisation).</param>
+    /// <param name="threads">Cores a managed step may use (null: all); libtorch's engines use libtorch's own thread setting.</param>
+    public static ITrainableMlp Create(MlpEngine engine, IReadOnlyList<int> sizes, int maxBatchSize, float learningRate,
+        float momentum = 0, float weightDecay = 0, Generator? generator = null, int? threads = null) => engine switch
+    {
+        MlpEngine.Managed => new ManagedMlp(sizes, learningRate, momentum, weightDecay, generator, threads),
+        MlpEngine.Fused => new FusedMlp(sizes, maxBatchSize, learningRate, momentum, weightDecay, generator),
+        MlpEngine.Autograd => new AutogradMlp(sizes, learningRate, momentum, weightDecay, generator),
+        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "Unknown engine."),
+    };
+}

@@ -1,0 +1,90 @@
+using MlNetMnist.DataViews;
+using MlNetMnist.Tests.Nn;
+using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Losses;
+using MlNetMnist.Trainers.Nn;
+using MlNetMnist.Trainers.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlNetMnist.Tests.Fast;
+
+/// <summary>The fast engines are the lesson's model, loss and SGD: they must step exactly as autograd and Sgd do.</summary>
+[TestClass]
+public sealed class EngineTests
+{
+    /// <summary>Random rows in which about a third of the values are exactly 0, as pixels and ReLU outputs often are.</summary>
+    static Batch RandomBatch(int size, int features, int classes, int seed)
+    {
+        var random = new Random(seed);
+        var x = Enumerable.Range(0, size * features).Select(_ => random.Next(3) == 0 ? 0f : (float)random.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, size).Select(_ => random.Next(classes)).ToArray();
+        return new Batch(0, size, features, x, y);
+    }
+
+    [TestMethod]
+    [DataRow(MlpEngine.Managed, 0f, 0f, 32)]
+    [DataRow(MlpEngine.Managed, 0f, 0f, 7)]
+    [DataRow(MlpEngine.Managed, 0.9f, 0f, 32)]
+    [DataRow(MlpEngine.Managed, 0.9f, 0.01f, 19)]
+    [DataRow(MlpEngine.Fused, 0f, 0f, 32)]
+    [DataRow(MlpEngine.Fused, 0f, 0f, 7)]
+    [DataRow(MlpEngine.Fused, 0.9f, 0f, 32)]
+    [DataRow(MlpEngine.Fused, 0.9f, 0.01f, 19)]
+    public void Steps_MatchAutogradAndSgd(MlpEngine engine, float momentum, float weightDecay, int batchSize)
+    {
+        // 150 inputs: three blocks of weight rows, the last partial; 70 hidden units: four whole 16-float
+        // vectors and a tail; 12 and 5: tails only.
+        int[] sizes = [150, 70, 12, 5];
+        using var fast = MlpEngines.Create(engine, sizes, maxBatchSize: 32, learningRate: 0.3f, momentum, weightDecay, new Generator(3));
+        using var model = Sequential.Mlp(sizes, new Generator(3));
+        using var sgd = new Sgd(model.Parameters(), 0.3, momentum, weightDecay);
+        var reference = new ModuleTrainable(model, Loss.CrossEntropy, sgd);
+
+        for (int step = 0; step < 4; step++)
+        {
+            var batch = RandomBatch(batchSize, 150, 5, seed: step);
+            double fastLoss = fast.TrainBatch(batch);
+            double referenceLoss = reference.TrainBatch(batch);
+            Assert.AreEqual(referenceLoss, fastLoss, 1e-5, $"loss at step {step}");
+        }
+        var network = fast.ToNetwork();
+        var linears = model.Layers.OfType<Linear>().ToArray();
+        for (int l = 0; l < linears.Length; l++)
+        {
+            TorchAssert.Close(linears[l].Weight.detach(), tensor(network.GetWeights(l), linears[l].Weight.shape), 1e-5, $"layer {l} weight");
+            TorchAssert.Close(linears[l].Bias.detach(), tensor(network.GetBiases(l)), 1e-5, $"layer {l} bias");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(MlpEngine.Managed)]
+    [DataRow(MlpEngine.Fused)]
+    public void Evaluate_MatchesTheModulesLossAndAccuracy(MlpEngine engine)
+    {
+        int[] sizes = [30, 16, 5];
+        using var fast = MlpEngines.Create(engine, sizes, 64, 0.3f, generator: new Generator(4));
+        using var model = Sequential.Mlp(sizes, new Generator(4));
+        using var sgd = new Sgd(model.Parameters(), 0.3);
+        var batch = RandomBatch(50, 30, 5, seed: 9);
+        var (fastLoss, fastCorrect) = fast.EvaluateBatch(batch);
+        var (loss, correct) = new ModuleTrainable(model, Loss.CrossEntropy, sgd).EvaluateBatch(batch);
+        Assert.AreEqual(loss, fastLoss, 1e-4);
+        Assert.AreEqual(correct, fastCorrect);
+    }
+
+    [TestMethod]
+    [DataRow(MlpEngine.Managed)]
+    [DataRow(MlpEngine.Fused)]
+    public void SameSeed_BitIdenticalWeights_AfterManySteps(MlpEngine engine)
+    {
+        float[] Train()
+        {
+            using var fast = MlpEngines.Create(engine, [30, 16, 5], 32, 0.3f, generator: new Generator(8));
+            for (int step = 0; step < 50; step++) fast.TrainBatch(RandomBatch(32, 30, 5, seed: step));
+            return fast.ToNetwork().GetWeights(0);
+        }
+        CollectionAssert.AreEqual(Train(), Train());
+    }
+}
