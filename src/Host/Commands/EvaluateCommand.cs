@@ -11,10 +11,11 @@ internal static class EvaluateCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model(required: true);
+        var model = CommonOptions.Model();
         var data = CommonOptions.Data();
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "The confusion-matrix PNG; default <model>.confusion.png." };
+        output.Validators.Add(CommonOptions.OutputFile);
         var command = new Command("evaluate", "Evaluate a model zip on the test or validation split.") { model, data, split, output };
         command.SetAction(async (parse, cancellation) =>
         {
