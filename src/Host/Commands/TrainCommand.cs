@@ -42,17 +42,11 @@ internal static class TrainCommand
 
     static async Task RunAsync(IAnsiConsole console, DirectoryInfo? dataDir, MlpOptions options, FileInfo output, CancellationToken cancellation)
     {
-        var files = await console.Progress().StartAsync(async progress =>
-        {
-            var download = progress.AddTask("MNIST", maxValue: 1);
-            var files = await CommonOptions.FilesAsync(dataDir, new Progress<MnistDownloadProgress>(p =>
-            {
-                download.Description = $"downloading {Path.GetFileName(p.Source)}";
-                if (p.TotalBytes is long total) { download.MaxValue = total; download.Value = p.BytesDone; }
-            }), cancellation);
-            download.Value = download.MaxValue;
-            return files;
-        });
+        // Live progress only where it redraws in place: elsewhere Spectre prints snapshots ("epoch 2 ...: 24%") into the output.
+        bool live = console.Profile.Capabilities.Interactive;
+        var files = live
+            ? await console.Progress().StartAsync(progress => DownloadAsync(progress, dataDir, cancellation))
+            : await CommonOptions.FilesAsync(dataDir, null, cancellation);
 
         var ml = new MLContext(seed: options.Seed);
         var splits = ml.Data.LoadMnist(files);
@@ -62,24 +56,15 @@ internal static class TrainCommand
             .Append(ml.MulticlassClassification.Trainers.Mlp(options))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"));
 
-        ITransformer model = null!;
-        console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(progress =>
-            {
-                var bars = Enumerable.Range(1, options.Epochs).Select(e => progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
-                var started = DateTime.UtcNow;
-                options.Progress = new SynchronousProgress<TrainingProgress>(p =>
+        var model = live
+            ? console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(progress =>
                 {
-                    var bar = bars[p.Epoch - 1];
-                    if (!bar.IsStarted) { bar.StartTask(); started = DateTime.UtcNow; }
-                    bar.MaxValue = p.BatchCount;
-                    bar.Value = p.Batch;
-                    double rate = p.Batch / Math.Max((DateTime.UtcNow - started).TotalSeconds, 1e-3);
-                    bar.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {rate:F0} batches/s";
-                });
-                model = pipeline.Fit(splits.Train);
-            });
+                    options.Progress = EpochBars(progress, options.Epochs);
+                    return pipeline.Fit(splits.Train);
+                })
+            : pipeline.Fit(splits.Train);
 
         var mlp = CommonOptions.Mlp(model, output);
         var test = ml.MulticlassClassification.Evaluate(model.Transform(splits.Test));
@@ -96,6 +81,34 @@ internal static class TrainCommand
         string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
         Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
         console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");
+    }
+
+    static async Task<MnistFiles> DownloadAsync(ProgressContext progress, DirectoryInfo? dataDir, CancellationToken cancellation)
+    {
+        var download = progress.AddTask("MNIST", maxValue: 1);
+        var files = await CommonOptions.FilesAsync(dataDir, new Progress<MnistDownloadProgress>(p =>
+        {
+            download.Description = $"downloading {Path.GetFileName(p.Source)}";
+            if (p.TotalBytes is long total) { download.MaxValue = total; download.Value = p.BytesDone; }
+        }), cancellation);
+        download.Value = download.MaxValue;
+        return files;
+    }
+
+    /// <summary>One bar per epoch, with the running loss and the speed.</summary>
+    static IProgress<TrainingProgress> EpochBars(ProgressContext progress, int epochs)
+    {
+        var bars = Enumerable.Range(1, epochs).Select(e => progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
+        var started = DateTime.UtcNow;
+        return new SynchronousProgress<TrainingProgress>(p =>
+        {
+            var bar = bars[p.Epoch - 1];
+            if (!bar.IsStarted) { bar.StartTask(); started = DateTime.UtcNow; }
+            bar.MaxValue = p.BatchCount;
+            bar.Value = p.Batch;
+            double rate = p.Batch / Math.Max((DateTime.UtcNow - started).TotalSeconds, 1e-3);
+            bar.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {rate:F0} batches/s";
+        });
     }
 
     public static Table HistoryTable(IReadOnlyList<EpochMetrics> history)

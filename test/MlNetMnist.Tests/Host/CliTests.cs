@@ -50,6 +50,7 @@ public sealed class CliTests
         StringAssert.Contains(_trainOutput, "valid accuracy");
         StringAssert.Contains(_trainOutput, "test accuracy");
         Assert.IsFalse(_trainOutput.Contains('\u001b'), "no escape codes when output is not a terminal");
+        Assert.IsFalse(_trainOutput.Contains("batches/s") || _trainOutput.Contains('%'), $"no progress snapshots when output is not a terminal:\n{_trainOutput}");
         Assert.IsEmpty(Directory.GetFiles(_dir.Path, "*.tmp"));
     }
 
