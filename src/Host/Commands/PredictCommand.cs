@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using Spectre.Console;
 
@@ -36,9 +37,10 @@ internal static class PredictCommand
                 if (row >= rows.GetRowCount())
                     throw new BadArgumentException($"--index {row} is outside the {rows.GetRowCount()} rows of the {parse.GetValue(split)} split.");
                 digit = ml.Data.CreateEnumerable<Digit>(rows, reuseRowObject: false).ElementAt(row);
+                string truth = ml.Transforms.Conversion.MapKeyToValue("Label").Fit(rows).Transform(rows).GetColumn<string>("Label").ElementAt(row);
                 string png = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"digit-{row}.png");
                 Atomic.Write(png, temp => ImageInput.SaveDigit(digit, temp));
-                source = $"{parse.GetValue(split)} row {row} (written to {png})";
+                source = $"{parse.GetValue(split)} row {row}, true digit {truth} (written to {png})";
             }
             else
             {
@@ -48,9 +50,10 @@ internal static class PredictCommand
             }
             var prediction = ml.Model.CreatePredictionEngine<Digit, DigitPrediction>(loaded).Predict(digit);
             console.MarkupLine($"[bold]{Markup.Escape(prediction.PredictedDigit)}[/] for {Markup.Escape(source)}");
-            var chart = new BarChart().Width(60).Label("class probabilities");
+            var chart = new BarChart().Width(60).Label("class probabilities").WithMaxValue(1)
+                .UseValueFormatter(p => p is >= 0.99995 and < 1 ? $">{0.9999:F4}" : p.ToString("F4")); // 1.0000 would read as certainty
             for (int c = 0; c < prediction.Score.Length; c++)
-                chart.AddItem(c.ToString(), Math.Round(prediction.Score[c], 4), c.ToString() == prediction.PredictedDigit ? Color.Green : Color.Grey);
+                chart.AddItem(c.ToString(), prediction.Score[c], c.ToString() == prediction.PredictedDigit ? Color.Green : Color.Grey);
             console.Write(chart);
             return Cli.Success;
         });

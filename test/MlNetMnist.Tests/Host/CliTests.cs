@@ -72,7 +72,8 @@ public sealed class CliTests
         string png = _dir.File("digit.png");
         var (exit, output, error) = await Run("predict", "--model", _model, "--index", "0", "--data", data, "--out", png);
         Assert.AreEqual(0, exit, error);
-        StringAssert.StartsWith(output, "7 for test row 0");
+        StringAssert.StartsWith(output, "7 for test row 0, true digit 7 ");
+        StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"7\s+█+ (0\.9\d{3}|>0\.9999) "), "the winner's probability, not a bare 1");
         Assert.AreEqual((224, 224), PngSize(png));
 
         // The digit's own PNG, read back as an image file, is recognised too.
