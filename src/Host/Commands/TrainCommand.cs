@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
@@ -77,7 +78,7 @@ internal static class TrainCommand
         {
             mlp.Training,
             Test = new { test.MicroAccuracy, test.MacroAccuracy, test.LogLoss, test.PerClassLogLoss },
-        }, new JsonSerializerOptions { WriteIndented = true })));
+        }, new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } })));
         string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
         Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
         console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");

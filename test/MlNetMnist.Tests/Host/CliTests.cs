@@ -45,7 +45,9 @@ public sealed class CliTests
     public void Train_WritesZipMetricsAndCurves_AndPrintsTheEpochTable()
     {
         Assert.IsTrue(File.Exists(_model));
-        StringAssert.Contains(File.ReadAllText(_dir.File("model.metrics.json")), "MicroAccuracy");
+        string metrics = File.ReadAllText(_dir.File("model.metrics.json"));
+        StringAssert.Contains(metrics, "MicroAccuracy");
+        StringAssert.Contains(metrics, "\"Engine\": \"Fused\"");
         Assert.AreEqual((800, 500), PngSize(_dir.File("model.curves.png")));
         StringAssert.Contains(_trainOutput, "valid accuracy");
         StringAssert.Contains(_trainOutput, "test accuracy");
