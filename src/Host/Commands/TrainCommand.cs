@@ -72,6 +72,8 @@ internal static class TrainCommand
         console.Write(HistoryTable(mlp.Training.History));
         console.MarkupLine($"test accuracy [bold]{test.MicroAccuracy:F4}[/] (macro {test.MacroAccuracy:F4}, log-loss {test.LogLoss:F4})");
 
+        // The last point where Ctrl+C stops the command (exit 130, nothing saved); past it the three files are written and it exits 0.
+        cancellation.ThrowIfCancellationRequested();
         Atomic.Write(output.FullName, temp => ml.Model.Save(model, splits.Train.Schema, temp));
         string metricsPath = Path.ChangeExtension(output.FullName, ".metrics.json");
         Atomic.Write(metricsPath, temp => File.WriteAllText(temp, JsonSerializer.Serialize(new
