@@ -39,7 +39,7 @@ internal static class EvaluateCommand
             console.Write(confusion);
 
             string png = parse.GetValue(output)?.FullName ?? Path.ChangeExtension(modelFile.FullName, ".confusion.png");
-            Atomic.Write(png, temp => Plots.Confusion(metrics.ConfusionMatrix.Counts, classes, temp));
+            Atomic.Write(png, temp => Plots.Confusion(metrics.ConfusionMatrix.Counts, classes, parse.GetValue(split)!, temp));
             console.MarkupLine($"wrote [bold]{Markup.Escape(png)}[/]");
             return Cli.Success;
         });

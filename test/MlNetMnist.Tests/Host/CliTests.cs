@@ -48,7 +48,7 @@ public sealed class CliTests
         string metrics = File.ReadAllText(_dir.File("model.metrics.json"));
         StringAssert.Contains(metrics, "MicroAccuracy");
         StringAssert.Contains(metrics, "\"Engine\": \"Fused\"");
-        Assert.AreEqual((800, 500), PngSize(_dir.File("model.curves.png")));
+        Assert.AreEqual((800, 700), PngSize(_dir.File("model.curves.png")));
         StringAssert.Contains(_trainOutput, "valid accuracy");
         StringAssert.Contains(_trainOutput, "test accuracy");
         Assert.IsFalse(_trainOutput.Contains('\u001b'), "no escape codes when output is not a terminal");
@@ -64,7 +64,7 @@ public sealed class CliTests
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "micro accuracy");
         StringAssert.Contains(output, "true \\ predicted");
-        Assert.AreEqual((700, 650), PngSize(_dir.File("model.confusion.png")));
+        Assert.AreEqual((700, 620), PngSize(_dir.File("model.confusion.png")));
     }
 
     [TestMethod]
