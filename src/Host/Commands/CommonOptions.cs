@@ -39,8 +39,11 @@ internal static class CommonOptions
     /// least 1, got 0."). A parser rather than a validator: in System.CommandLine 2.0.0 an option validator runs before
     /// conversion, and reading the value there throws when the text is not a number.
     /// </summary>
-    public static Func<ArgumentResult, T> Number<T>(Func<T, bool> valid, string rule) where T : INumber<T> =>
-        result => ParseNumber(result, result.Tokens[0].Value, valid, rule);
+    public static Func<ArgumentResult, T> Number<T>(Func<T, bool>? valid = null, string rule = "") where T : INumber<T> =>
+        result => ParseNumber(result, result.Tokens[0].Value, valid ?? (_ => true), rule);
+
+    /// <summary><see cref="Number"/> for a whole number of at least <paramref name="min"/>.</summary>
+    public static Func<ArgumentResult, int> AtLeast(int min) => Number<int>(n => n >= min, $"at least {min}");
 
     /// <summary><see cref="Number"/> for an option that takes several numbers (--hidden 100 50).</summary>
     public static Func<ArgumentResult, T[]> Numbers<T>(Func<T, bool> valid, string rule) where T : INumber<T> =>
@@ -87,7 +90,7 @@ internal static class CommonOptions
             ? MnistFiles.EnsureAsync(new MnistFetchOptions { Progress = progress }, cancellation)
             : Task.FromResult(MnistFiles.FromDirectory(data.FullName));
 
-    /// <summary>Loads a model zip, with a one-line error when it is missing or not ours.</summary>
+    /// <summary>Loads a model zip (its existence is checked by the parser), with a one-line error when it is not ours.</summary>
     public static ITransformer LoadModel(MLContext ml, FileInfo model)
     {
         try

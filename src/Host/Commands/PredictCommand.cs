@@ -13,7 +13,7 @@ internal static class PredictCommand
     {
         var model = CommonOptions.Model();
         var image = new Argument<FileInfo>("image") { Description = "An image of a digit (PNG, JPEG, ...; any size, colour or grey).", Arity = ArgumentArity.ZeroOrOne }.AcceptExistingOnly();
-        var index = new Option<int?>("--index") { Description = "A row of the split instead of an image.", CustomParser = result => CommonOptions.Number<int>(n => n >= 0, "at least 0")(result) };
+        var index = new Option<int?>("--index") { Description = "A row of the split instead of an image.", CustomParser = result => CommonOptions.AtLeast(0)(result) };
         var data = CommonOptions.Data();
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "With --index: where to write the digit's PNG; default digit-N.png." };

@@ -19,11 +19,11 @@ internal static class TrainCommand
             Description = "Hidden layer sizes (repeat for more layers).", DefaultValueFactory = _ => [50], AllowMultipleArgumentsPerToken = true,
             CustomParser = CommonOptions.Numbers<int>(size => size >= 1, "at least 1"),
         };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.Number<int>(n => n >= 1, "at least 1") };
-        var batchSize = new Option<int>("--batch-size") { Description = "Rows per minibatch.", DefaultValueFactory = _ => 50, CustomParser = CommonOptions.Number<int>(n => n >= 1, "at least 1") };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
+        var batchSize = new Option<int>("--batch-size") { Description = "Rows per minibatch.", DefaultValueFactory = _ => 50, CustomParser = CommonOptions.AtLeast(1) };
         var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.5f, CustomParser = CommonOptions.Number<float>(x => x > 0 && float.IsFinite(x), "a positive number") };
-        var workers = new Option<int>("--workers") { Description = "DataLoader worker threads.", DefaultValueFactory = _ => 0, CustomParser = CommonOptions.Number<int>(n => n >= 0, "at least 0") };
-        var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>(_ => true, "") };
+        var workers = new Option<int>("--workers") { Description = "DataLoader worker threads.", DefaultValueFactory = _ => 0, CustomParser = CommonOptions.AtLeast(0) };
+        var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>() };
         var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
         output.Validators.Add(CommonOptions.OutputFile);
         var command = new Command("train", "Train the MLP on MNIST and save the model zip.") { data, hidden, epochs, batchSize, lr, workers, seed, output };
