@@ -19,19 +19,22 @@ public static class Cli
             BenchCommand.Create(console),
         };
         root.Options.Add(verbose);
+        // An action of its own, so that "mlnet-mnist frobnicate" reports the unknown word rather than a missing command.
+        root.SetAction(_ => Bad(error, $"give a command: {string.Join(", ", root.Subcommands.Select(c => c.Name))}."));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
-        {
-            error.WriteLine($"mlnet-mnist: {parse.Errors[0].Message} (see --help)");
-            return BadArguments;
-        }
+            return Bad(error, parse.Errors[0].Message);
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancel.Token);
+        }
+        catch (BadArgumentException e)
+        {
+            return Bad(error, e.Message);
         }
         catch (OperationCanceledException)
         {
@@ -51,6 +54,12 @@ public static class Cli
         }
     }
 
+    static int Bad(TextWriter error, string message)
+    {
+        error.WriteLine($"mlnet-mnist: {message} (see --help)");
+        return BadArguments;
+    }
+
     /// <summary>ML.NET wraps load failures in layers of "Error during class instantiation": the innermost says what is wrong.</summary>
     static Exception Innermost(Exception e)
     {
@@ -59,6 +68,9 @@ public static class Cli
         return e;
     }
 }
+
+/// <summary>A bad argument that only the command itself can see (--index past the end of the split): exit 2 like a parse error.</summary>
+internal sealed class BadArgumentException(string message) : Exception(message);
 
 internal static class Terminal
 {

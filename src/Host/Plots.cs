@@ -6,38 +6,52 @@ namespace MlNetMnist.Host;
 /// <summary>The PNGs the commands write, with ScottPlot.</summary>
 internal static class Plots
 {
-    /// <summary>Train and validation loss (left axis) and validation accuracy (right axis) per epoch.</summary>
+    /// <summary>
+    /// Two stacked panels on one epoch axis: train and validation loss above, validation accuracy below, each on its own
+    /// scale (on a shared plot the accuracy, 0.96 to 0.97, would cross the loss lines for no reason). train always
+    /// validates, so every epoch has both.
+    /// </summary>
     public static void Curves(IReadOnlyList<EpochMetrics> history, string path)
     {
-        var plot = new Plot();
         double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
-        var train = plot.Add.Scatter(epochs, history.Select(e => e.TrainLoss).ToArray());
-        train.LegendText = "train loss";
-        if (history.All(e => e.ValidLoss is not null))
+        var figure = new Multiplot();
+        figure.AddPlots(2);
+        var (loss, accuracy) = (figure.GetPlot(0), figure.GetPlot(1));
+
+        loss.Add.Scatter(epochs, history.Select(e => e.TrainLoss).ToArray()).LegendText = "train";
+        var valid = loss.Add.Scatter(epochs, history.Select(e => e.ValidLoss!.Value).ToArray());
+        valid.LegendText = "validation";
+        loss.Title("Loss per epoch");
+        loss.Axes.Left.Label.Text = "cross-entropy";
+        loss.ShowLegend(Alignment.UpperRight);
+
+        accuracy.Add.Scatter(epochs, history.Select(e => e.ValidAccuracy!.Value).ToArray(), valid.Color);
+        accuracy.Title("Validation accuracy per epoch");
+        accuracy.Axes.Left.Label.Text = "accuracy";
+        accuracy.Axes.Bottom.Label.Text = "epoch";
+
+        foreach (var plot in new[] { loss, accuracy })
         {
-            var valid = plot.Add.Scatter(epochs, history.Select(e => e.ValidLoss!.Value).ToArray());
-            valid.LegendText = "valid loss";
-            var accuracy = plot.Add.Scatter(epochs, history.Select(e => e.ValidAccuracy!.Value).ToArray());
-            accuracy.LegendText = "valid accuracy";
-            accuracy.Axes.YAxis = plot.Axes.Right;
-            plot.Axes.Right.Label.Text = "accuracy";
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1); // whole epochs only
+            plot.Axes.Left.MinimumSize = 80; // the same data width in both panels, whatever their tick labels
         }
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1); // whole epochs only
-        plot.Axes.Bottom.Label.Text = "epoch";
-        plot.Axes.Left.Label.Text = "cross-entropy";
-        plot.Title("Training curves");
-        plot.ShowLegend(Alignment.UpperCenter);
-        plot.SavePng(path, 800, 500);
+        figure.SharedAxes.ShareX([loss, accuracy]);
+        figure.SavePng(path, 800, 700);
     }
 
-    /// <summary>The confusion matrix as a heat map, true class down, predicted class across.</summary>
-    public static void Confusion(IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> classes, string path)
+    /// <summary>
+    /// The confusion matrix as a heat map, true class down, predicted class across. Colour follows log10(1 + count), so
+    /// that the errors are not drowned by the diagonal; the colour bar says so and is labelled in counts.
+    /// </summary>
+    public static void Confusion(IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> classes, string split, string path)
     {
         int n = counts.Count;
         var values = new double[n, n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                values[i, j] = Math.Log10(1 + counts[i][j]); // log scale: the diagonal would drown the errors
+                values[i, j] = Math.Log10(1 + counts[i][j]);
+        double top = values.Cast<double>().Max();
+
         var plot = new Plot();
         var map = plot.Add.Heatmap(values);
         map.Colormap = new ScottPlot.Colormaps.Viridis();
@@ -45,15 +59,24 @@ internal static class Plots
             for (int j = 0; j < n; j++)
             {
                 var text = plot.Add.Text(counts[i][j].ToString("0"), j, n - 1 - i);
-                text.LabelFontColor = counts[i][j] > 0.5 * counts[i].Max() ? Colors.Black : Colors.White;
+                text.LabelFontColor = values[i, j] > 0.6 * top ? Colors.Black : Colors.White; // viridis turns light above 0.6
                 text.LabelAlignment = Alignment.MiddleCenter;
             }
+
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = "count (log scale)";
+        double[] steps = [0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000];
+        var shown = steps.Where(c => Math.Log10(1 + c) <= top).ToArray();
+        bar.Axis.SetTicks(shown.Select(c => Math.Log10(1 + c)).ToArray(), shown.Select(c => c.ToString("0")).ToArray());
+
         double[] ticks = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(ticks, classes.ToArray());
         plot.Axes.Left.SetTicks(ticks, classes.Reverse().ToArray());
         plot.Axes.Bottom.Label.Text = "predicted";
         plot.Axes.Left.Label.Text = "true";
-        plot.Title("Confusion matrix (test)");
-        plot.SavePng(path, 700, 650);
+        plot.Axes.Margins(0, 0);
+        plot.HideGrid();
+        plot.Title($"Confusion matrix ({split} split)");
+        plot.SavePng(path, 700, 620);
     }
 }

@@ -11,10 +11,11 @@ internal static class EvaluateCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model(required: true);
+        var model = CommonOptions.Model();
         var data = CommonOptions.Data();
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "The confusion-matrix PNG; default <model>.confusion.png." };
+        output.Validators.Add(CommonOptions.OutputFile);
         var command = new Command("evaluate", "Evaluate a model zip on the test or validation split.") { model, data, split, output };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -38,7 +39,7 @@ internal static class EvaluateCommand
             console.Write(confusion);
 
             string png = parse.GetValue(output)?.FullName ?? Path.ChangeExtension(modelFile.FullName, ".confusion.png");
-            Atomic.Write(png, temp => Plots.Confusion(metrics.ConfusionMatrix.Counts, classes, temp));
+            Atomic.Write(png, temp => Plots.Confusion(metrics.ConfusionMatrix.Counts, classes, parse.GetValue(split)!, temp));
             console.MarkupLine($"wrote [bold]{Markup.Escape(png)}[/]");
             return Cli.Success;
         });

@@ -10,7 +10,7 @@ internal static class InfoCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model(required: true);
+        var model = CommonOptions.Model();
         var command = new Command("info", "Describe a model zip.") { model };
         command.SetAction(parse =>
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using Spectre.Console;
 
@@ -10,17 +11,19 @@ internal static class PredictCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model(required: true);
-        var image = new Argument<FileInfo?>("image") { Description = "An image of a digit (PNG, JPEG, ...; any size, colour or grey).", Arity = ArgumentArity.ZeroOrOne };
-        var index = new Option<int?>("--index") { Description = "A row of the split instead of an image." };
+        var model = CommonOptions.Model();
+        var image = new Argument<FileInfo>("image") { Description = "An image of a digit (PNG, JPEG, ...; any size, colour or grey).", Arity = ArgumentArity.ZeroOrOne }.AcceptExistingOnly();
+        var index = new Option<int?>("--index") { Description = "A row of the split instead of an image.", CustomParser = result => CommonOptions.AtLeast(0)(result) };
         var data = CommonOptions.Data();
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "With --index: where to write the digit's PNG; default digit-N.png." };
-        var command = new Command("predict", "Predict the digit of an image or of a test row.") { image, model, index, data, split, output };
+        output.Validators.Add(CommonOptions.OutputFile);
+        var command = new Command("predict", "Predict the digit of an image file, or of a data row with --index N.") { image, model, index, data, split, output };
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(image) is null) == (result.GetValue(index) is null))
-                result.AddError("Give either an image file or --index N, not both.");
+            bool hasImage = result.GetResult(image) is { Tokens.Count: > 0 }, hasIndex = result.GetResult(index) is not null;
+            if (hasImage == hasIndex)
+                result.AddError(hasImage ? "Give an image file or --index N, not both." : "Give an image file or --index N.");
         });
         command.SetAction(async (parse, cancellation) =>
         {
@@ -31,12 +34,13 @@ internal static class PredictCommand
             if (parse.GetValue(index) is int row)
             {
                 var rows = CommonOptions.PickSplit(ml.Data.LoadMnist(await CommonOptions.FilesAsync(parse.GetValue(data), null, cancellation)), parse.GetValue(split)!);
-                if (row < 0 || row >= rows.GetRowCount())
-                    throw new ArgumentException($"--index {row} is outside the {rows.GetRowCount()} rows of the {parse.GetValue(split)} split.");
+                if (row >= rows.GetRowCount())
+                    throw new BadArgumentException($"--index {row} is outside the {rows.GetRowCount()} rows of the {parse.GetValue(split)} split.");
                 digit = ml.Data.CreateEnumerable<Digit>(rows, reuseRowObject: false).ElementAt(row);
+                string truth = ml.Transforms.Conversion.MapKeyToValue("Label").Fit(rows).Transform(rows).GetColumn<string>("Label").ElementAt(row);
                 string png = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"digit-{row}.png");
                 Atomic.Write(png, temp => ImageInput.SaveDigit(digit, temp));
-                source = $"{parse.GetValue(split)} row {row} (written to {png})";
+                source = $"{parse.GetValue(split)} row {row}, true digit {truth} (written to {png})";
             }
             else
             {
@@ -46,9 +50,10 @@ internal static class PredictCommand
             }
             var prediction = ml.Model.CreatePredictionEngine<Digit, DigitPrediction>(loaded).Predict(digit);
             console.MarkupLine($"[bold]{Markup.Escape(prediction.PredictedDigit)}[/] for {Markup.Escape(source)}");
-            var chart = new BarChart().Width(60).Label("class probabilities");
+            var chart = new BarChart().Width(60).Label("class probabilities").WithMaxValue(1)
+                .UseValueFormatter(p => p is >= 0.99995 and < 1 ? $">{0.9999:F4}" : p.ToString("F4")); // 1.0000 would read as certainty
             for (int c = 0; c < prediction.Score.Length; c++)
-                chart.AddItem(c.ToString(), Math.Round(prediction.Score[c], 4), c.ToString() == prediction.PredictedDigit ? Color.Green : Color.Grey);
+                chart.AddItem(c.ToString(), prediction.Score[c], c.ToString() == prediction.PredictedDigit ? Color.Green : Color.Grey);
             console.Write(chart);
             return Cli.Success;
         });
