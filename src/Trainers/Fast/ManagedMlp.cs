@@ -9,32 +9,25 @@ namespace MlNetMnist.Trainers.Fast;
 /// managed SIMD code instead of libtorch calls: at the lesson's batch of 50 a libtorch call costs more than the
 /// arithmetic it launches. Each layer multiplies only the nonzero inputs of a row (MNIST pixels are about 80%
 /// zero, ReLU outputs about half), so forward and weight update cost what the data holds, not 784 x 50 per row.
-/// The arithmetic is the dense form's; only the order of float additions differs. A step runs on up to
-/// <c>threads</c> cores: rows are split for forward and backward, weight rows for the update, so every value is
-/// computed by one thread in one order and the result does not depend on the thread count.
+/// The arithmetic is the dense form's; only the order of float additions differs. One thread: on this 2-core
+/// machine a second thread in the step gained nothing (the two cores trade the weights' cache lines every step),
+/// while a DataLoader worker on the other core hides the batch copying.
 /// Initialised exactly as <see cref="Nn.Sequential.Mlp"/> with the same generator.
 /// </summary>
 public sealed class ManagedMlp : ITrainableMlp
 {
-    const int MinRowsPerThread = 16;
-
     readonly int[] _sizes;
     readonly Layer[] _layers;
     readonly float _learningRate, _momentum, _weightDecay;
     readonly bool _plainSgd;
-    readonly Crew _crew;
-    readonly Action<int> _trainRows, _evaluateRows, _addWeightGradients; // made once: a step allocates nothing
     Scratch _scratch;
-    Batch? _batch;
-    int _parts;
 
     /// <param name="sizes">Input size, hidden sizes, class count.</param>
     /// <param name="learningRate">SGD step size.</param>
     /// <param name="momentum">SGD momentum, as torch.optim.SGD.</param>
     /// <param name="weightDecay">L2 penalty, as torch.optim.SGD.</param>
     /// <param name="generator">Source of the initial weights.</param>
-    /// <param name="threads">Cores a step may use; null: all of them.</param>
-    public ManagedMlp(IReadOnlyList<int> sizes, float learningRate, float momentum = 0, float weightDecay = 0, Generator? generator = null, int? threads = null)
+    public ManagedMlp(IReadOnlyList<int> sizes, float learningRate, float momentum = 0, float weightDecay = 0, Generator? generator = null)
     {
         _sizes = sizes.ToArray();
         MlpNetwork initial;
@@ -44,124 +37,82 @@ public sealed class ManagedMlp : ITrainableMlp
             .Select(l => new Layer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !_plainSgd))
             .ToArray();
         (_learningRate, _momentum, _weightDecay) = (learningRate, momentum, weightDecay);
-        _crew = new Crew(threads ?? Environment.ProcessorCount);
         _scratch = new Scratch(0, _layers);
-        _trainRows = TrainRows;
-        _evaluateRows = EvaluateRows;
-        _addWeightGradients = AddWeightGradients;
     }
 
     public double TrainBatch(Batch batch)
     {
-        var s = Start(batch);
-        _crew.Run(_parts, _trainRows);
-        if (!_plainSgd)
-            foreach (var layer in _layers) layer.ClearGradients();
-        _crew.Run(_parts, _addWeightGradients);
-        float scale = GradientScale(batch.Size);
-        for (int l = 0; l < _layers.Length; l++)
+        var s = Forward(batch);
+        int n = batch.Size;
+        double loss = 0;
+        for (int r = 0; r < n; r++)
+            loss += Kernels.CrossEntropyAndGradient(s.Logits(r), batch.Labels.Span[r]);
+        // Plain SGD adds the weight gradient straight into the weights, scaled by -lr/n; otherwise it is the mean.
+        float scale = _plainSgd ? -_learningRate / n : 1f / n;
+        for (int l = _layers.Length - 1; l >= 0; l--)
         {
             var layer = _layers[l];
+            // The gradient for the layer below uses this layer's weights before the update.
+            if (l > 0)
+                for (int r = 0; r < n; r++)
+                {
+                    var (positions, values) = s.Inputs[l].Row(r);
+                    Kernels.InputGradient(layer, s.Gradient(l, r), positions, values, s.Gradient(l - 1, r));
+                }
+            if (!_plainSgd) layer.ClearGradients();
             var biases = _plainSgd ? layer.Biases : layer.BiasGradient!;
-            for (int r = 0; r < batch.Size; r++) TensorPrimitives.MultiplyAdd(s.Gradient(l, r), scale, biases, biases);
+            Kernels.AddWeightGradient(_plainSgd ? layer.Weights : layer.WeightGradient!, layer.Width, s.Inputs[l], s.Gradients(l), n, scale);
+            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(s.Gradient(l, r), scale, biases, biases);
             if (!_plainSgd) layer.Step(_learningRate, _momentum, _weightDecay);
         }
-        _batch = null;
-        return TensorPrimitives.Sum(s.RowLoss.AsSpan(0, batch.Size)) / batch.Size;
+        return loss / n;
     }
 
     public (double LossSum, int Correct) EvaluateBatch(Batch batch)
     {
-        var s = Start(batch);
-        _crew.Run(_parts, _evaluateRows);
-        _batch = null;
-        return (TensorPrimitives.Sum(s.RowLoss.AsSpan(0, batch.Size)), s.RowCorrect.AsSpan(0, batch.Size).Count(true));
-    }
-
-    /// <summary>Plain SGD adds the weight gradient straight into the weights, scaled by -lr/n; otherwise it is the mean.</summary>
-    float GradientScale(int rows) => _plainSgd ? -_learningRate / rows : 1f / rows;
-
-    /// <summary>One part's rows: forward, loss, and the gradient of every layer's pre-activation.</summary>
-    void TrainRows(int part)
-    {
-        var (batch, s, first, last) = Rows(part);
-        Forward(batch, s, first, last);
-        for (int r = first; r < last; r++)
-            s.RowLoss[r] = Kernels.CrossEntropyAndGradient(s.Logits(r), batch.Labels.Span[r]);
-        // The gradient for the layer below uses this layer's weights before the update.
-        for (int l = _layers.Length - 1; l > 0; l--)
-            for (int r = first; r < last; r++)
-                Kernels.InputGradient(_layers[l], s.Gradient(l, r), s.Input(l, r), s.Nonzeros[l].Row(r), s.Gradient(l - 1, r));
-    }
-
-    void EvaluateRows(int part)
-    {
-        var (batch, s, first, last) = Rows(part);
-        Forward(batch, s, first, last);
-        for (int r = first; r < last; r++)
+        var s = Forward(batch);
+        double lossSum = 0;
+        int correct = 0;
+        for (int r = 0; r < batch.Size; r++)
         {
             var logits = s.Logits(r);
             int label = batch.Labels.Span[r];
-            s.RowLoss[r] = Kernels.CrossEntropy(logits, label);
-            s.RowCorrect[r] = TensorPrimitives.IndexOfMax(logits) == label;
+            lossSum += Kernels.CrossEntropy(logits, label);
+            if (TensorPrimitives.IndexOfMax(logits) == label) correct++;
         }
+        return (lossSum, correct);
     }
 
-    /// <summary>One part's blocks of weight rows, over every row of the batch.</summary>
-    void AddWeightGradients(int part)
-    {
-        var batch = _batch!;
-        var s = _scratch;
-        float scale = GradientScale(batch.Size);
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            var layer = _layers[l];
-            var (inputs, stride) = s.Inputs(l, batch);
-            Kernels.AddWeightGradient(_plainSgd ? layer.Weights : layer.WeightGradient!, layer, inputs.Span, stride, s.Nonzeros[l],
-                s.Gradients(l), batch.Size, scale, part, _parts);
-        }
-    }
-
-    (Batch Batch, Scratch Scratch, int First, int Last) Rows(int part)
-    {
-        int rows = _batch!.Size;
-        return (_batch, _scratch, rows * part / _parts, rows * (part + 1) / _parts);
-    }
-
-    Scratch Start(Batch batch)
+    /// <summary>The batch through every layer: pre-activations, ReLU between layers, logits last.</summary>
+    Scratch Forward(Batch batch)
     {
         if (batch.FeatureCount != _sizes[0])
             throw new ArgumentException($"Batch {batch.Index} has {batch.FeatureCount} features; the model takes {_sizes[0]}.", nameof(batch));
         if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers);
-        _batch = batch;
-        // Fewer rows than this per thread and another thread costs more than it saves.
-        _parts = Math.Clamp(batch.Size / MinRowsPerThread, 1, _crew.Size);
-        return _scratch;
-    }
-
-    /// <summary>Rows [first, last) through every layer: pre-activations, ReLU between layers, logits last.</summary>
-    void Forward(Batch batch, Scratch s, int first, int last)
-    {
+        var s = _scratch;
+        var features = batch.Features.Span;
+        for (int r = 0; r < batch.Size; r++)
+            s.Inputs[0].Set(r, features.Slice(r * batch.FeatureCount, batch.FeatureCount));
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
-            var (rows, stride) = s.Inputs(l, batch);
-            var inputs = rows.Span;
-            var nonzeros = s.Nonzeros[l];
-            for (int r = first; r < last; r++)
-                nonzeros.Find(r, inputs.Slice(r * stride, layer.In));
             var outputs = s.Outputs(l);
-            Kernels.Forward(layer, inputs, stride, nonzeros, first, last, outputs);
-            if (l < _layers.Length - 1)
+            Kernels.Forward(layer, s.Inputs[l], batch.Size, outputs);
+            if (l == _layers.Length - 1) break;
+            for (int r = 0; r < batch.Size; r++)
             {
-                var hidden = outputs[(first * layer.Width)..(last * layer.Width)];
+                var hidden = outputs.Slice(r * layer.Width, layer.Out);
                 TensorPrimitives.Max(hidden, 0f, hidden); // ReLU
+                s.Inputs[l + 1].Set(r, hidden);
             }
         }
+        return s;
     }
 
-    /// <summary>Stops the step threads; the weights are managed arrays, nothing native to release.</summary>
-    public void Dispose() => _crew.Dispose();
+    /// <summary>Managed arrays only: nothing native to release.</summary>
+    public void Dispose()
+    {
+    }
 
     /// <summary>The trained weights as plain arrays.</summary>
     public MlpNetwork ToNetwork() => new(_sizes, _layers.Select(l => l.WeightsOutByIn()).ToArray(), _layers.Select(l => l.Biases[..l.Out]).ToArray());
@@ -244,7 +195,7 @@ public sealed class ManagedMlp : ITrainableMlp
     sealed class Scratch
     {
         readonly Layer[] _layers;
-        readonly float[][] _outputs;   // layer l: [rows x width]: ReLU outputs (the next layer's inputs), logits for the last
+        readonly float[][] _outputs;   // layer l: [rows x width]: pre-activations, then ReLU outputs; logits for the last
         readonly float[][] _gradients; // layer l: d loss / d pre-activation, [rows x width]
 
         public Scratch(int rows, Layer[] layers)
@@ -254,24 +205,13 @@ public sealed class ManagedMlp : ITrainableMlp
             _outputs = layers.Select(layer => new float[rows * layer.Width]).ToArray();
             // The last layer's gradient is computed in place of its logits.
             _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : new float[rows * layer.Width]).ToArray();
-            Nonzeros = layers.Select(layer => new NonzeroRows(rows, layer.In)).ToArray();
-            RowLoss = new float[rows];
-            RowCorrect = new bool[rows];
+            Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
         }
 
         public int Rows { get; }
 
-        public NonzeroRows[] Nonzeros { get; }
-
-        public float[] RowLoss { get; }
-
-        public bool[] RowCorrect { get; }
-
-        /// <summary>Layer <paramref name="layer"/>'s input rows and their stride: the batch for the first layer.</summary>
-        public (ReadOnlyMemory<float> Rows, int Stride) Inputs(int layer, Batch batch) =>
-            layer == 0 ? (batch.Features, batch.FeatureCount) : (_outputs[layer - 1], _layers[layer - 1].Width);
-
-        public Span<float> Input(int layer, int row) => _outputs[layer - 1].AsSpan(row * _layers[layer - 1].Width, _layers[layer].In);
+        /// <summary>Layer l's input rows, sparse: the batch's features for the first, ReLU outputs after.</summary>
+        public SparseRows[] Inputs { get; }
 
         public Span<float> Outputs(int layer) => _outputs[layer];
 

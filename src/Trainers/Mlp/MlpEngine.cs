@@ -36,11 +36,10 @@ public static class MlpEngines
     /// <param name="momentum">SGD momentum, as torch.optim.SGD.</param>
     /// <param name="weightDecay">L2 penalty, as torch.optim.SGD.</param>
     /// <param name="generator">Source of the initial weights (PyTorch's Linear initialisation).</param>
-    /// <param name="threads">Cores a managed step may use (null: all); libtorch's engines use libtorch's own thread setting.</param>
     public static ITrainableMlp Create(MlpEngine engine, IReadOnlyList<int> sizes, int maxBatchSize, float learningRate,
-        float momentum = 0, float weightDecay = 0, Generator? generator = null, int? threads = null) => engine switch
+        float momentum = 0, float weightDecay = 0, Generator? generator = null) => engine switch
     {
-        MlpEngine.Managed => new ManagedMlp(sizes, learningRate, momentum, weightDecay, generator, threads),
+        MlpEngine.Managed => new ManagedMlp(sizes, learningRate, momentum, weightDecay, generator),
         MlpEngine.Fused => new FusedMlp(sizes, maxBatchSize, learningRate, momentum, weightDecay, generator),
         MlpEngine.Autograd => new AutogradMlp(sizes, learningRate, momentum, weightDecay, generator),
         _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "Unknown engine."),

@@ -34,7 +34,7 @@ internal static class MlpFit
 
         using var generator = new Generator((ulong)seed);
         using var model = MlpEngines.Create(options.Engine, sizes, Math.Max(options.BatchSize, ValidationBatchSize),
-            options.LearningRate, options.Momentum, options.WeightDecay, generator, options.NumberOfThreads);
+            options.LearningRate, options.Momentum, options.WeightDecay, generator);
         var history = new Learner(model, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
         var network = model.ToNetwork();
         var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.LearningRate,

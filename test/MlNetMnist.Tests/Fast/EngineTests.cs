@@ -1,7 +1,6 @@
 using MlNetMnist.DataViews;
 using MlNetMnist.Tests.Nn;
 using MlNetMnist.Trainers;
-using MlNetMnist.Trainers.Fast;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Losses;
 using MlNetMnist.Trainers.Nn;
@@ -87,23 +86,5 @@ public sealed class EngineTests
             return fast.ToNetwork().GetWeights(0);
         }
         CollectionAssert.AreEqual(Train(), Train());
-    }
-
-    [TestMethod]
-    public void Managed_ThreadCount_DoesNotChangeAnyWeight()
-    {
-        float[][] Train(int threads)
-        {
-            using var managed = new ManagedMlp([150, 70, 5], 0.3f, momentum: 0.9f, generator: new Generator(8), threads: threads);
-            for (int step = 0; step < 20; step++) managed.TrainBatch(RandomBatch(64, 150, 5, seed: step));
-            var network = managed.ToNetwork();
-            return [network.GetWeights(0), network.GetBiases(0), network.GetWeights(1), network.GetBiases(1)];
-        }
-        var one = Train(1);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            var many = Train(threads);
-            for (int i = 0; i < one.Length; i++) CollectionAssert.AreEqual(one[i], many[i], $"{threads} threads, array {i}");
-        }
     }
 }

@@ -47,7 +47,7 @@ public sealed class CliTests
         Assert.IsTrue(File.Exists(_model));
         string metrics = File.ReadAllText(_dir.File("model.metrics.json"));
         StringAssert.Contains(metrics, "MicroAccuracy");
-        StringAssert.Contains(metrics, "\"Engine\": \"Fused\"");
+        StringAssert.Contains(metrics, "\"Engine\": \"Managed\"");
         Assert.AreEqual((800, 700), PngSize(_dir.File("model.curves.png")));
         StringAssert.Contains(_trainOutput, "valid accuracy");
         StringAssert.Contains(_trainOutput, "test accuracy");
