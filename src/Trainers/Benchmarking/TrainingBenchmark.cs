@@ -1,10 +1,5 @@
 using System.Diagnostics;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Fast;
-using MlNetMnist.Trainers.Learning;
-using MlNetMnist.Trainers.Losses;
-using MlNetMnist.Trainers.Nn;
-using MlNetMnist.Trainers.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -10,8 +10,7 @@ namespace MlNetMnist.Trainers.Fast;
 /// arithmetic it launches. Each layer multiplies only the nonzero inputs of a row (MNIST pixels are about 80%
 /// zero, ReLU outputs about half), so forward and weight update cost what the data holds, not 784 x 50 per row.
 /// The arithmetic is the dense form's; only the order of float additions differs. One thread: on this 2-core
-/// machine a second thread in the step gained nothing (the two cores trade the weights' cache lines every step),
-/// while a DataLoader worker on the other core hides the batch copying.
+/// machine a second thread in the step gained little (the two cores trade the weights' cache lines every step).
 /// Initialised exactly as <see cref="Nn.Sequential.Mlp"/> with the same generator.
 /// </summary>
 public sealed class ManagedMlp : ITrainableMlp

@@ -36,11 +36,10 @@ public sealed class MlpOptions
     public bool Shuffle { get; set; } = true;
 
     /// <summary>
-    /// Threads that build minibatches ahead of the training loop (0: built on the training thread). The default, 1,
-    /// overlaps copying the next batch with the current step: about 30% faster per epoch at batch 50 here.
-    /// Results do not depend on it.
+    /// Threads that build minibatches ahead of the training loop (0: built on the training thread, PyTorch's default).
+    /// One worker measured about 10% faster per epoch at batch 512 here and no faster at 50. Results do not depend on it.
     /// </summary>
-    public int NumWorkers { get; set; } = 1;
+    public int NumWorkers { get; set; }
 
     /// <summary>How a training step is computed; every engine trains the same model with the same loss and SGD.</summary>
     public MlpEngine Engine { get; set; } = MlpEngine.Managed;
