@@ -57,13 +57,17 @@ public sealed class LearnerTests
     }
 
     [TestMethod]
-    public void Training_IsDeterministic_ForASeed()
+    [DataRow(MlpEngine.Managed)]
+    [DataRow(MlpEngine.Fused)]
+    [DataRow(MlpEngine.Autograd)]
+    public void Training_IsDeterministic_ForASeed(MlpEngine engine)
     {
         float[] Train()
         {
             var ml = new MLContext(seed: 1);
             var data = ml.Data.TakeRows(TestData.Splits(ml).Train, 5000);
-            var model = ml.Transforms.ScalePixels().Append(ml.MulticlassClassification.Trainers.Mlp(new MlpOptions { Seed = 4, Epochs = 2 })).Fit(data);
+            var options = new MlpOptions { Seed = 4, Epochs = 2, Engine = engine };
+            var model = ml.Transforms.ScalePixels().Append(ml.MulticlassClassification.Trainers.Mlp(options)).Fit(data);
             return model.LastTransformer.Model.Network.GetWeights(0);
         }
         CollectionAssert.AreEqual(Train(), Train(), "bit-identical weights with the default thread count");
