@@ -15,7 +15,7 @@ public enum MlpEngine
     /// <summary>The lesson's Module, Linear, ReLU and Sequential, backward by autograd, stepped by Sgd.</summary>
     Autograd = 1,
 
-    /// <summary><see cref="ManagedMlp"/>: the backward pass written out in managed SIMD code, skipping zero inputs. The fastest here.</summary>
+    /// <summary><see cref="ManagedMlp"/>: the backward pass written out in managed SIMD code, skipping zero inputs. The fastest at the lesson's small batches.</summary>
     Managed = 2,
 }
 
@@ -26,6 +26,7 @@ public interface ITrainableMlp : ITrainable, IDisposable
     MlpNetwork ToNetwork();
 }
 
+/// <summary>Makes the MLP an <see cref="MlpEngine"/> computes with.</summary>
 public static class MlpEngines
 {
     /// <summary>A new MLP of <paramref name="sizes"/> ([in, hidden..., classes]) computed by <paramref name="engine"/>.</summary>
