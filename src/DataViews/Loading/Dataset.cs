@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 
 namespace MlNetMnist.DataViews;
@@ -58,6 +59,7 @@ public sealed class Dataset : IDataset
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CopyRow(int index, Span<float> features)
     {
         _features.AsSpan(index * FeatureCount, FeatureCount).CopyTo(features);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -125,10 +124,10 @@ internal static class Kernels
 
     /// <summary>
     /// The gradient below a layer for one row: below[k] = gradient · weights[k, :] where the layer's input (a ReLU
-    /// output) is positive, 0 elsewhere, which is the ReLU's backward folded in.
+    /// output, kept sparse: its positive values only) is positive, 0 elsewhere, which is the ReLU's backward folded in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGradient(ManagedMlp.Layer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, Span<float> below)
+    public static void InputGradient(ManagedMlp.Layer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<int> positions, Span<float> below)
     {
         below.Clear();
         int width = layer.Width;
@@ -136,7 +135,6 @@ internal static class Kernels
         ref float g = ref MemoryMarshal.GetReference(gradient);
         for (int t = 0; t < positions.Length; t++)
         {
-            if (!(values[t] > 0)) continue;
             ref float row = ref Unsafe.Add(ref w, positions[t] * width);
             var sum = Vector512<float>.Zero;
             for (int c = 0; c < width; c += Lanes)
@@ -145,24 +143,55 @@ internal static class Kernels
         }
     }
 
+    /// <summary>target[c] += scale · Σ over the first <paramref name="rows"/> rows of matrix[r, c]: the bias gradient, scaled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddColumnSums(float[] target, ReadOnlySpan<float> matrix, int rows, float scale)
+    {
+        int width = target.Length;
+        ref float m = ref MemoryMarshal.GetReference(matrix);
+        ref float t = ref MemoryMarshal.GetArrayDataReference(target);
+        for (int c = 0; c < width; c += Lanes)
+        {
+            var sum = Vector512<float>.Zero;
+            for (int r = 0; r < rows; r++) sum += Vector512.LoadUnsafe(ref m, (nuint)(r * width + c));
+            Vector512.FusedMultiplyAdd(Vector512.Create(scale), sum, Vector512.LoadUnsafe(ref t, (nuint)c)).StoreUnsafe(ref t, (nuint)c);
+        }
+    }
+
+    /// <summary>The position of the largest value, the first one on ties (as torch.argmax).</summary>
+    public static int IndexOfMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+
     /// <summary>Cross-entropy of one row of logits against <paramref name="label"/>: log Σ exp(x - max) + max - x[label].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float CrossEntropy(ReadOnlySpan<float> logits, int label)
     {
-        float max = TensorPrimitives.Max(logits), sum = 0;
+        float max = Max(logits), sum = 0;
         foreach (float x in logits) sum += MathF.Exp(x - max);
         return max + MathF.Log(sum) - logits[label];
     }
 
     /// <summary>Cross-entropy of one row, returned; the row becomes its gradient, softmax - onehot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float CrossEntropyAndGradient(Span<float> logits, int label)
     {
-        float max = TensorPrimitives.Max(logits);
+        float max = Max(logits), sum = 0;
         float shiftedLabelLogit = logits[label] - max;
-        TensorPrimitives.Subtract(logits, max, logits); // exp cannot overflow
-        TensorPrimitives.Exp(logits, logits);
-        float sum = TensorPrimitives.Sum(logits);
-        TensorPrimitives.Divide(logits, sum, logits);
+        for (int i = 0; i < logits.Length; i++) sum += logits[i] = MathF.Exp(logits[i] - max); // exp cannot overflow
+        for (int i = 0; i < logits.Length; i++) logits[i] /= sum;
         logits[label] -= 1;
         return MathF.Log(sum) - shiftedLabelLogit;
+    }
+
+    static float Max(ReadOnlySpan<float> values)
+    {
+        float max = values[0];
+        foreach (float x in values) max = MathF.Max(max, x);
+        return max;
     }
 }

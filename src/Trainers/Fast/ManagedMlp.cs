@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using MlNetMnist.DataViews;
 using static TorchSharp.torch;
 
@@ -39,6 +40,9 @@ public sealed class ManagedMlp : ITrainableMlp
         _scratch = new Scratch(0, _layers);
     }
 
+    // The step's methods and kernels are optimised from their first call: a step runs a thousand times an epoch,
+    // and the runtime's first tiers (and TensorPrimitives' precompiled code) made the first epochs 30% slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double TrainBatch(Batch batch)
     {
         var s = Forward(batch);
@@ -54,19 +58,17 @@ public sealed class ManagedMlp : ITrainableMlp
             // The gradient for the layer below uses this layer's weights before the update.
             if (l > 0)
                 for (int r = 0; r < n; r++)
-                {
-                    var (positions, values) = s.Inputs[l].Row(r);
-                    Kernels.InputGradient(layer, s.Gradient(l, r), positions, values, s.Gradient(l - 1, r));
-                }
+                    Kernels.InputGradient(layer, s.Gradient(l, r), s.Inputs[l].Row(r).Positions, s.Gradient(l - 1, r));
             if (!_plainSgd) layer.ClearGradients();
             var biases = _plainSgd ? layer.Biases : layer.BiasGradient!;
             Kernels.AddWeightGradient(_plainSgd ? layer.Weights : layer.WeightGradient!, layer.Width, s.Inputs[l], s.Gradients(l), n, scale);
-            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(s.Gradient(l, r), scale, biases, biases);
+            Kernels.AddColumnSums(biases, s.Gradients(l), n, scale);
             if (!_plainSgd) layer.Step(_learningRate, _momentum, _weightDecay);
         }
         return loss / n;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double LossSum, int Correct) EvaluateBatch(Batch batch)
     {
         var s = Forward(batch);
@@ -77,12 +79,13 @@ public sealed class ManagedMlp : ITrainableMlp
             var logits = s.Logits(r);
             int label = batch.Labels.Span[r];
             lossSum += Kernels.CrossEntropy(logits, label);
-            if (TensorPrimitives.IndexOfMax(logits) == label) correct++;
+            if (Kernels.IndexOfMax(logits) == label) correct++;
         }
         return (lossSum, correct);
     }
 
-    /// <summary>The batch through every layer: pre-activations, ReLU between layers, logits last.</summary>
+    /// <summary>The batch through every layer: pre-activations, kept sparse after ReLU as the next layer's input; logits last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     Scratch Forward(Batch batch)
     {
         if (batch.FeatureCount != _sizes[0])
@@ -99,11 +102,7 @@ public sealed class ManagedMlp : ITrainableMlp
             Kernels.Forward(layer, s.Inputs[l], batch.Size, outputs);
             if (l == _layers.Length - 1) break;
             for (int r = 0; r < batch.Size; r++)
-            {
-                var hidden = outputs.Slice(r * layer.Width, layer.Out);
-                TensorPrimitives.Max(hidden, 0f, hidden); // ReLU
-                s.Inputs[l + 1].Set(r, hidden);
-            }
+                s.Inputs[l + 1].Set(r, outputs.Slice(r * layer.Width, layer.Out), relu: true);
         }
         return s;
     }
@@ -194,7 +193,7 @@ public sealed class ManagedMlp : ITrainableMlp
     sealed class Scratch
     {
         readonly Layer[] _layers;
-        readonly float[][] _outputs;   // layer l: [rows x width]: pre-activations, then ReLU outputs; logits for the last
+        readonly float[][] _outputs;   // layer l: [rows x width]: pre-activations; logits for the last
         readonly float[][] _gradients; // layer l: d loss / d pre-activation, [rows x width]
 
         public Scratch(int rows, Layer[] layers)
@@ -209,7 +208,7 @@ public sealed class ManagedMlp : ITrainableMlp
 
         public int Rows { get; }
 
-        /// <summary>Layer l's input rows, sparse: the batch's features for the first, ReLU outputs after.</summary>
+        /// <summary>Layer l's input rows, sparse: the batch's features for the first, the ReLU of the layer below after.</summary>
         public SparseRows[] Inputs { get; }
 
         public Span<float> Outputs(int layer) => _outputs[layer];

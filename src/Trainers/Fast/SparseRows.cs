@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -40,8 +41,12 @@ internal sealed class SparseRows
         return new(_positions.AsSpan(row * _stride + start, length), _values.AsSpan(row * _stride + start, length));
     }
 
-    /// <summary>Stores the nonzero values (NaN included) of <paramref name="values"/> as row <paramref name="row"/>.</summary>
-    public void Set(int row, ReadOnlySpan<float> values)
+    /// <summary>
+    /// Stores the nonzero values (NaN included) of <paramref name="values"/> as row <paramref name="row"/>; with
+    /// <paramref name="relu"/>, the positive ones only, which is ReLU and sparsifying in one pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Set(int row, ReadOnlySpan<float> values, bool relu = false)
     {
         var starts = _starts.AsSpan(row * (Blocks + 1), Blocks + 1);
         var positions = _positions.AsSpan(row * _stride, _stride);
@@ -58,7 +63,7 @@ internal sealed class SparseRows
             {
                 if (k % Kernels.BlockRows == 0) starts[k / Kernels.BlockRows] = count;
                 var chunk = Vector512.LoadUnsafe(ref source, (nuint)k);
-                var nonzero = ~Vector512.Equals(chunk, Vector512<float>.Zero);
+                var nonzero = relu ? Vector512.GreaterThan(chunk, Vector512<float>.Zero) : ~Vector512.Equals(chunk, Vector512<float>.Zero);
                 Avx512F.Compress(Vector512<int>.Zero, nonzero.AsInt32(), lanes + Vector512.Create(k)).StoreUnsafe(ref positionsOut, (nuint)count);
                 Avx512F.Compress(Vector512<float>.Zero, nonzero, chunk).StoreUnsafe(ref valuesOut, (nuint)count);
                 count += BitOperations.PopCount(nonzero.ExtractMostSignificantBits());
@@ -67,7 +72,7 @@ internal sealed class SparseRows
         for (; k < values.Length; k++)
         {
             if (k % Kernels.BlockRows == 0) starts[k / Kernels.BlockRows] = count;
-            if (values[k] != 0)
+            if (relu ? values[k] > 0 : values[k] != 0)
             {
                 positions[count] = k;
                 kept[count++] = values[k];

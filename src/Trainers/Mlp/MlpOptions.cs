@@ -36,10 +36,11 @@ public sealed class MlpOptions
     public bool Shuffle { get; set; } = true;
 
     /// <summary>
-    /// Threads that build minibatches ahead of the training loop (0: built on the training thread, PyTorch's default).
-    /// One worker measured about 10% faster per epoch at batch 512 here and no faster at 50. Results do not depend on it.
+    /// Threads that build minibatches ahead of the training loop (0: built on the training thread). The default, 1,
+    /// copies the next batch on another core during the step: an epoch measured 10% faster at batch 50 and 17% at
+    /// 512 on this 2-core machine. Results do not depend on it.
     /// </summary>
-    public int NumWorkers { get; set; }
+    public int NumWorkers { get; set; } = 1;
 
     /// <summary>How a training step is computed; every engine trains the same model with the same loss and SGD.</summary>
     public MlpEngine Engine { get; set; } = MlpEngine.Managed;
