@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MlNetMnist.DataViews;
 using static TorchSharp.torch;
 
@@ -60,9 +61,10 @@ public sealed class ManagedMlp : ITrainableMlp
                 for (int r = 0; r < n; r++)
                     Kernels.InputGradient(layer, s.Gradient(l, r), s.Inputs[l].Row(r).Positions, s.Gradient(l - 1, r));
             if (!_plainSgd) layer.ClearGradients();
-            var biases = _plainSgd ? layer.Biases : layer.BiasGradient!;
-            Kernels.AddWeightGradient(_plainSgd ? layer.Weights : layer.WeightGradient!, layer.Width, s.Inputs[l], s.Gradients(l), n, scale);
-            Kernels.AddColumnSums(biases, s.Gradients(l), n, scale);
+            var weights = _plainSgd ? layer.Weights : layer.WeightGradient;
+            var biases = _plainSgd ? layer.Biases : layer.BiasGradient;
+            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), n, scale);
+            Kernels.AddColumnSums(biases.Span, s.Gradients(l), n, scale);
             if (!_plainSgd) layer.Step(_learningRate, _momentum, _weightDecay);
         }
         return loss / n;
@@ -107,13 +109,24 @@ public sealed class ManagedMlp : ITrainableMlp
         return s;
     }
 
+    /// <summary>
+    /// Zeroed floats starting on a 64-byte boundary, so that no 512-bit load or store straddles two cache lines
+    /// (an array's data starts 16 bytes into a line). Pinned, so the alignment holds.
+    /// </summary>
+    static Memory<float> Aligned(int length)
+    {
+        var array = GC.AllocateArray<float>(length + 15, pinned: true);
+        long misalignment = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0) % 64;
+        return array.AsMemory((int)((64 - misalignment) % 64 / sizeof(float)), length);
+    }
+
     /// <summary>Managed arrays only: nothing native to release.</summary>
     public void Dispose()
     {
     }
 
     /// <summary>The trained weights as plain arrays.</summary>
-    public MlpNetwork ToNetwork() => new(_sizes, _layers.Select(l => l.WeightsOutByIn()).ToArray(), _layers.Select(l => l.Biases[..l.Out]).ToArray());
+    public MlpNetwork ToNetwork() => new(_sizes, _layers.Select(l => l.WeightsOutByIn()).ToArray(), _layers.Select(l => l.Biases.Span[..l.Out].ToArray()).ToArray());
 
     /// <summary>
     /// One Linear layer, stored transposed: row k of <see cref="Weights"/> holds the weights from input k to every
@@ -127,16 +140,17 @@ public sealed class ManagedMlp : ITrainableMlp
         {
             (In, Out) = (inputs, outputs);
             Width = (outputs + Kernels.Lanes - 1) / Kernels.Lanes * Kernels.Lanes;
-            Weights = new float[In * Width];
+            Weights = Aligned(In * Width);
+            var w = Weights.Span;
             for (int o = 0; o < Out; o++)
                 for (int k = 0; k < In; k++)
-                    Weights[k * Width + o] = weightsOutByIn[o * In + k];
-            Biases = new float[Width];
-            biases.CopyTo(Biases, 0);
+                    w[k * Width + o] = weightsOutByIn[o * In + k];
+            Biases = Aligned(Width);
+            biases.CopyTo(Biases);
             if (withGradients)
             {
-                WeightGradient = new float[Weights.Length];
-                BiasGradient = new float[Width];
+                WeightGradient = Aligned(Weights.Length);
+                BiasGradient = Aligned(Width);
             }
         }
 
@@ -146,33 +160,34 @@ public sealed class ManagedMlp : ITrainableMlp
 
         public int Width { get; }
 
-        public float[] Weights { get; }
+        public Memory<float> Weights { get; }
 
-        public float[] Biases { get; }
+        public Memory<float> Biases { get; }
 
-        public float[]? WeightGradient { get; }
+        /// <summary>With momentum or weight decay only: the batch's gradient, stepped as torch.optim.SGD does.</summary>
+        public Memory<float> WeightGradient { get; }
 
-        public float[]? BiasGradient { get; }
+        public Memory<float> BiasGradient { get; }
 
         public void ClearGradients()
         {
-            Array.Clear(WeightGradient!);
-            Array.Clear(BiasGradient!);
+            WeightGradient.Span.Clear();
+            BiasGradient.Span.Clear();
         }
 
         /// <summary>torch.optim.SGD's step from the gradients: weight decay, momentum (first buffer = first gradient), p -= lr · g.</summary>
         public void Step(float learningRate, float momentum, float weightDecay)
         {
-            Step(Weights, WeightGradient!, ref _weightMomentum, learningRate, momentum, weightDecay);
-            Step(Biases, BiasGradient!, ref _biasMomentum, learningRate, momentum, weightDecay);
+            Step(Weights.Span, WeightGradient.Span, ref _weightMomentum, learningRate, momentum, weightDecay);
+            Step(Biases.Span, BiasGradient.Span, ref _biasMomentum, learningRate, momentum, weightDecay);
         }
 
-        static void Step(float[] parameter, float[] gradient, ref float[]? buffer, float learningRate, float momentum, float weightDecay)
+        static void Step(Span<float> parameter, Span<float> gradient, ref float[]? buffer, float learningRate, float momentum, float weightDecay)
         {
             if (weightDecay != 0) TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
             if (momentum != 0)
             {
-                if (buffer is null) buffer = (float[])gradient.Clone();
+                if (buffer is null) buffer = gradient.ToArray();
                 else TensorPrimitives.MultiplyAdd(buffer, momentum, gradient, buffer);
                 gradient = buffer;
             }
@@ -181,10 +196,11 @@ public sealed class ManagedMlp : ITrainableMlp
 
         public float[] WeightsOutByIn()
         {
+            var w = Weights.Span;
             var weights = new float[Out * In];
             for (int o = 0; o < Out; o++)
                 for (int k = 0; k < In; k++)
-                    weights[o * In + k] = Weights[k * Width + o];
+                    weights[o * In + k] = w[k * Width + o];
             return weights;
         }
     }
@@ -193,16 +209,16 @@ public sealed class ManagedMlp : ITrainableMlp
     sealed class Scratch
     {
         readonly Layer[] _layers;
-        readonly float[][] _outputs;   // layer l: [rows x width]: pre-activations; logits for the last
-        readonly float[][] _gradients; // layer l: d loss / d pre-activation, [rows x width]
+        readonly Memory<float>[] _outputs;   // layer l: [rows x width]: pre-activations; logits for the last
+        readonly Memory<float>[] _gradients; // layer l: d loss / d pre-activation, [rows x width]
 
         public Scratch(int rows, Layer[] layers)
         {
             Rows = rows;
             _layers = layers;
-            _outputs = layers.Select(layer => new float[rows * layer.Width]).ToArray();
+            _outputs = layers.Select(layer => Aligned(rows * layer.Width)).ToArray();
             // The last layer's gradient is computed in place of its logits.
-            _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : new float[rows * layer.Width]).ToArray();
+            _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : Aligned(rows * layer.Width)).ToArray();
             Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
         }
 
@@ -211,12 +227,12 @@ public sealed class ManagedMlp : ITrainableMlp
         /// <summary>Layer l's input rows, sparse: the batch's features for the first, the ReLU of the layer below after.</summary>
         public SparseRows[] Inputs { get; }
 
-        public Span<float> Outputs(int layer) => _outputs[layer];
+        public Span<float> Outputs(int layer) => _outputs[layer].Span;
 
-        public Span<float> Logits(int row) => _outputs[^1].AsSpan(row * _layers[^1].Width, _layers[^1].Out);
+        public Span<float> Logits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Out);
 
-        public Span<float> Gradients(int layer) => _gradients[layer];
+        public Span<float> Gradients(int layer) => _gradients[layer].Span;
 
-        public Span<float> Gradient(int layer, int row) => _gradients[layer].AsSpan(row * _layers[layer].Width, _layers[layer].Width);
+        public Span<float> Gradient(int layer, int row) => _gradients[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
     }
 }
