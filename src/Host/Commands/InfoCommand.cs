@@ -28,6 +28,7 @@ internal static class InfoCommand
             table.AddRow("seed", t.Seed.ToString());
             table.AddRow("shuffle", t.Shuffle.ToString());
             table.AddRow("training rows", t.TrainingRows.ToString("N0"));
+            table.AddRow("engine", t.Engine.ToString().ToLowerInvariant());
             console.Write(table);
             console.Write(TrainCommand.HistoryTable(t.History));
             return Cli.Success;

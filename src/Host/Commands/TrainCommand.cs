@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
@@ -80,7 +79,7 @@ internal static class TrainCommand
         {
             mlp.Training,
             Test = new { test.MicroAccuracy, test.MacroAccuracy, test.LogLoss, test.PerClassLogLoss },
-        }, new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } })));
+        }, new JsonSerializerOptions { WriteIndented = true })));
         string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
         Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
         console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MlNetMnist.Trainers.Fast;
 using MlNetMnist.Trainers.Learning;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace MlNetMnist.Trainers;
 
 /// <summary>The ways <see cref="MlpTrainer"/> computes a step; all are the same model, loss and SGD, from the same initial weights.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MlpEngine>))] // by name in the model zip and metrics JSON
 public enum MlpEngine
 {
     // The values are stored in model zips (as names now, as numbers by format 0x00010001's first builds): keep them.

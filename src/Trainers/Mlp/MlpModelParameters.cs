@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -30,8 +29,6 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(MlpModelParameters).Assembly.FullName);
 
-    static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new JsonStringEnumConverter() } };
-
     readonly VectorDataViewType _inputType;
     readonly VectorDataViewType _outputType;
 
@@ -56,7 +53,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         try
         {
             Network = MlpNetwork.Read(ctx.Reader, where);
-            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(ctx.Reader.ReadString(), JsonOptions)
+            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(ctx.Reader.ReadString())
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
@@ -88,7 +85,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
         Network.Write(ctx.Writer);
-        ctx.Writer.Write(JsonSerializer.Serialize(Training, JsonOptions));
+        ctx.Writer.Write(JsonSerializer.Serialize(Training));
     }
 
     DataViewType IValueMapper.InputType => _inputType;

@@ -34,7 +34,7 @@ public sealed class EngineTests
     [DataRow(MlpEngine.Fused, 0.9f, 0.01f, 19)]
     public void Steps_MatchAutogradAndSgd(MlpEngine engine, float momentum, float weightDecay, int batchSize)
     {
-        // 150 inputs: three blocks of weight rows, the last partial; 70 hidden units: four whole 16-float
+        // 150 inputs: two blocks of weight rows, the second partial; 70 hidden units: four whole 16-float
         // vectors and a tail; 12 and 5: tails only.
         int[] sizes = [150, 70, 12, 5];
         using var fast = MlpEngines.Create(engine, sizes, maxBatchSize: 32, learningRate: 0.3f, momentum, weightDecay, new Generator(3));

@@ -92,6 +92,7 @@ public sealed class CliTests
         StringAssert.Contains(output, "784 -> 50 -> 10");
         StringAssert.Contains(output, "39,760");
         StringAssert.Contains(output, "0x00010001");
+        StringAssert.Contains(output, "managed");
     }
 
     [TestMethod]
