@@ -44,7 +44,10 @@ public class TrainingEpochBenchmarks
     {
         var model = MlpEngines.Create(engine, [_train.FeatureCount, 50, _train.ClassCount], BatchSize, 0.5f, generator: new TorchSharp.torch.Generator(1));
         _owned.Add(model);
-        return new Learner(model, new DataLoader(_train, new DataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers }));
+        return new Learner(model, new DataLoader(_train, new DataLoaderOptions
+        {
+            BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers, Sparse = MlpEngines.ReadsSparseBatches(engine),
+        }));
     }
 
     [Benchmark(Baseline = true)]

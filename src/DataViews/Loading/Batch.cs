@@ -1,7 +1,8 @@
 namespace MlNetMnist.DataViews;
 
 /// <summary>
-/// One minibatch as the DataLoader hands it out: a contiguous row-major feature block and its labels.
+/// One minibatch as the DataLoader hands it out: a contiguous row-major feature block, or with
+/// <see cref="DataLoaderOptions.Sparse"/> each row's nonzero features, and the labels.
 /// A batch is valid until the enumerator that produced it moves on (its buffers are then recycled):
 /// copy out whatever must outlive the loop body.
 /// </summary>
@@ -16,9 +17,26 @@ public sealed class Batch
         Index = index;
         Size = size;
         FeatureCount = featureCount;
-        Features = features;
+        _features = features;
         Labels = labels;
     }
+
+    /// <summary>A batch of sparse rows: <paramref name="features"/> holds exactly <paramref name="size"/> rows.</summary>
+    public Batch(int index, int size, SparseFeatures features, Memory<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.Rows != size)
+            throw new ArgumentException($"Batch {index}: {features.Rows} sparse rows, expected {size}.", nameof(features));
+        if (labels.Length != size)
+            throw new ArgumentException($"Batch {index}: {labels.Length} labels for {size} rows.", nameof(labels));
+        Index = index;
+        Size = size;
+        FeatureCount = features.FeatureCount;
+        Sparse = features;
+        Labels = labels;
+    }
+
+    readonly Memory<float> _features;
 
     /// <summary>Position of this batch in its epoch, from 0.</summary>
     public int Index { get; }
@@ -29,8 +47,24 @@ public sealed class Batch
     /// <summary>Values per row.</summary>
     public int FeatureCount { get; }
 
-    /// <summary>Size x FeatureCount values, row-major.</summary>
-    public Memory<float> Features { get; }
+    /// <summary>Size x FeatureCount values, row-major; a sparse batch has none (read <see cref="Sparse"/>, or <see cref="CopyFeaturesTo"/>).</summary>
+    /// <exception cref="InvalidOperationException">The batch is sparse.</exception>
+    public Memory<float> Features => Sparse is null ? _features
+        : throw new InvalidOperationException($"Batch {Index} holds sparse features: read Batch.Sparse, or Batch.CopyFeaturesTo for a dense copy.");
+
+    /// <summary>Each row's nonzero features when the loader was asked for sparse batches; null for a dense batch.</summary>
+    public SparseFeatures? Sparse { get; }
+
+    /// <summary>Writes the features dense, Size x FeatureCount row-major, whichever form the batch holds.</summary>
+    public void CopyFeaturesTo(Span<float> destination)
+    {
+        if (destination.Length < Size * FeatureCount)
+            throw new ArgumentException($"Batch {Index} needs room for {Size} x {FeatureCount} values; got {destination.Length}.", nameof(destination));
+        if (Sparse is null)
+            _features.Span.CopyTo(destination);
+        else
+            for (int r = 0; r < Size; r++) Sparse.CopyTo(r, destination.Slice(r * FeatureCount, FeatureCount));
+    }
 
     /// <summary>Class index (0-based) of each row.</summary>
     public Memory<int> Labels { get; }

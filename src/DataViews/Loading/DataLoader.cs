@@ -15,7 +15,7 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
     readonly IDataset _dataset;
     readonly DataLoaderOptions _options;
     readonly BatchSampler _batches;
-    readonly ConcurrentBag<(float[] Features, int[] Labels)> _pool = [];
+    readonly ConcurrentBag<Buffers> _pool = [];
     int _nextEpoch;
 
     public DataLoader(IDataset dataset, DataLoaderOptions? options = null)
@@ -25,6 +25,8 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         if (options.NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(options), options.NumWorkers, "NumWorkers must be >= 0.");
         if (options.PrefetchDepth is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.PrefetchDepth, "PrefetchDepth must be >= 1.");
         ArgumentNullException.ThrowIfNull(options.Collate, "options.Collate");
+        if (options.Sparse && options.Collate != Collates.Default)
+            throw new ArgumentException("Sparse batches take their rows from the dataset (IDataset.AppendSparseRow); a custom Collate builds dense batches. Set one or the other.", nameof(options));
         _dataset = dataset;
         _options = options;
         _batches = new BatchSampler(new Sampler(dataset.Count, options.Shuffle, options.Seed), options.BatchSize, options.DropLast);
@@ -65,10 +67,10 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         int depth = _options.PrefetchDepth ?? 2 * _options.NumWorkers;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var workers = new SemaphoreSlim(_options.NumWorkers);
-        var inFlight = new Queue<(Task<Batch> Task, (float[], int[]) Buffers)>();
+        var inFlight = new Queue<(Task<Batch> Task, Buffers Buffers)>();
         using var batches = _batches.Batches(epoch).GetEnumerator();
         int next = 0;
-        (float[], int[])? handedOut = null;
+        Buffers? handedOut = null;
         try
         {
             while (true)
@@ -87,7 +89,7 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
                 }
                 if (inFlight.Count == 0) yield break;
                 var (task, taken) = inFlight.Dequeue();
-                if (handedOut is { } previous) _pool.Add(previous);
+                if (handedOut is not null) _pool.Add(handedOut);
                 handedOut = taken;
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return task.GetAwaiter().GetResult(); // rethrows a worker's exception with its own stack
@@ -101,19 +103,35 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
                 try { task.Wait(); } catch (Exception) { /* stopping: its outcome no longer matters */ }
                 _pool.Add(buffers);
             }
-            if (handedOut is { } last) _pool.Add(last);
+            if (handedOut is not null) _pool.Add(handedOut);
         }
     }
 
-    Batch Build(int index, ArraySegment<int> indices, (float[] Features, int[] Labels) buffers)
+    Batch Build(int index, ArraySegment<int> indices, Buffers buffers)
     {
         int f = _dataset.FeatureCount, n = indices.Count;
-        var features = buffers.Features.AsMemory(0, n * f);
         var labels = buffers.Labels.AsMemory(0, n);
+        if (buffers.Sparse is { } sparse)
+        {
+            sparse.Clear();
+            var labelSpan = labels.Span;
+            for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
+            return new Batch(index, n, sparse, labels);
+        }
+        var features = buffers.Dense!.AsMemory(0, n * f);
         _options.Collate(_dataset, indices, features.Span, labels.Span);
         return new Batch(index, n, f, features, labels);
     }
 
-    (float[] Features, int[] Labels) Rent() =>
-        _pool.TryTake(out var buffers) ? buffers : (new float[_batches.BatchSize * _dataset.FeatureCount], new int[_batches.BatchSize]);
+    Buffers Rent()
+    {
+        if (_pool.TryTake(out var buffers)) return buffers;
+        int rows = _batches.BatchSize, f = _dataset.FeatureCount;
+        return _options.Sparse
+            ? new Buffers(null, new SparseFeatures(f, rows, rows * f / 4), new int[rows])
+            : new Buffers(new float[rows * f], null, new int[rows]);
+    }
+
+    /// <summary>One batch's pooled storage: dense features or sparse rows, and labels.</summary>
+    sealed record Buffers(float[]? Dense, SparseFeatures? Sparse, int[] Labels);
 }

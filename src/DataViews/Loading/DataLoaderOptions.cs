@@ -19,6 +19,13 @@ public sealed class DataLoaderOptions
     /// <summary>Batches built ahead with workers; default 2 per worker. Bounds the loader's memory.</summary>
     public int? PrefetchDepth { get; set; }
 
+    /// <summary>
+    /// Hand out each row's nonzero features (<see cref="Batch.Sparse"/>) instead of a dense block: less to copy
+    /// and to read for mostly-zero data and a model that skips zeros. The dataset supplies the rows
+    /// (<see cref="IDataset.AppendSparseRow"/>), so a custom <see cref="Collate"/> does not apply.
+    /// </summary>
+    public bool Sparse { get; set; }
+
     /// <summary>Builds a batch from row indices; default <see cref="Collates.Default"/>.</summary>
     public Collate Collate { get; set; } = Collates.Default;
 }

@@ -12,6 +12,7 @@ public sealed class Dataset : IDataset
 {
     readonly float[] _features;
     readonly int[] _labels;
+    readonly Lazy<SparseFeatures> _sparse;
 
     /// <param name="features">Count x featureCount values, row-major.</param>
     /// <param name="labels">Class index of each row.</param>
@@ -32,6 +33,7 @@ public sealed class Dataset : IDataset
         _features = features;
         _labels = labels;
         FeatureCount = featureCount;
+        _sparse = new(BuildSparse);
     }
 
     public int Count => _labels.Length;
@@ -64,6 +66,29 @@ public sealed class Dataset : IDataset
     {
         _features.AsSpan(index * FeatureCount, FeatureCount).CopyTo(features);
         return _labels[index];
+    }
+
+    /// <summary>
+    /// Every row's nonzero features, built on first use (one pass over the rows) and kept: sparse batches copy
+    /// a row's few nonzero values from it instead of compressing the dense row every epoch.
+    /// </summary>
+    public SparseFeatures Sparse => _sparse.Value;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int AppendSparseRow(int index, SparseFeatures target)
+    {
+        var sparse = Sparse;
+        if (target.FeatureCount != FeatureCount)
+            throw new ArgumentException($"The target holds rows of {target.FeatureCount} features; this dataset's have {FeatureCount}.", nameof(target));
+        target.AppendValid(sparse.Row(index));
+        return _labels[index];
+    }
+
+    SparseFeatures BuildSparse()
+    {
+        var sparse = new SparseFeatures(FeatureCount, Count, entryCapacity: _features.Length / 4);
+        for (int i = 0; i < Count; i++) sparse.AppendDense(_features.AsSpan(i * FeatureCount, FeatureCount));
+        return sparse;
     }
 
     /// <summary>Reads <paramref name="data"/> once into memory.</summary>

@@ -57,7 +57,10 @@ internal static class BenchCommand
             {
                 using var generator = new Generator(1);
                 using var model = MlpEngines.Create(engine, [train.FeatureCount, 50, train.ClassCount], batchSize, 0.5f, generator: generator);
-                var learner = new Learner(model, new DataLoader(train, new DataLoaderOptions { BatchSize = batchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers }));
+                var learner = new Learner(model, new DataLoader(train, new DataLoaderOptions
+                {
+                    BatchSize = batchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers, Sparse = MlpEngines.ReadsSparseBatches(engine),
+                }));
                 double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
                 var (_, accuracy) = learner.Evaluate(new DataLoader(valid, new DataLoaderOptions { BatchSize = 1000 }));
                 table.AddRow(batchSize.ToString(), $"ours, {engine.ToString().ToLowerInvariant()}", seconds.ToString("F3"),

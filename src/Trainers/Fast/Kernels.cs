@@ -124,23 +124,31 @@ internal static class Kernels
     }
 
     /// <summary>
-    /// The gradient below a layer for one row: below[k] = gradient · weights[k, :] where the layer's input (a ReLU
-    /// output, kept sparse: its positive values only) is positive, 0 elsewhere, which is the ReLU's backward folded in.
+    /// The gradient below a layer for one row: below = Σ over outputs c of gradient[c] · weightsᵀ[c, :] (a whole row
+    /// of vectors per output, from the layer's transposed copy), zeroed where the layer's input, a ReLU of
+    /// <paramref name="preActivation"/>, was not positive: the ReLU's backward folded in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGradient(ManagedMlp.Layer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<int> positions, Span<float> below)
+    public static void InputGradient(ManagedMlp.Layer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<float> preActivation, Span<float> below)
     {
-        below.Clear();
-        int width = layer.Width;
-        ref float w = ref MemoryMarshal.GetReference(layer.Weights.Span);
+        int width = below.Length;
+        ref float wt = ref MemoryMarshal.GetReference(layer.Transposed.Span);
         ref float g = ref MemoryMarshal.GetReference(gradient);
-        for (int t = 0; t < positions.Length; t++)
+        ref float z = ref MemoryMarshal.GetReference(preActivation);
+        ref float o = ref MemoryMarshal.GetReference(below);
+        for (int k = 0; k < width; k += Lanes)
         {
-            ref float row = ref Unsafe.Add(ref w, positions[t] * width);
-            var sum = Vector512<float>.Zero;
-            for (int c = 0; c < width; c += Lanes)
-                sum = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref g, (nuint)c), Vector512.LoadUnsafe(ref row, (nuint)c), sum);
-            below[positions[t]] = Vector512.Sum(sum);
+            Vector512<float> sum = default, other = default;
+            int c = 0;
+            for (; c + 1 < layer.Out; c += 2)
+            {
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g, c)), Vector512.LoadUnsafe(ref wt, (nuint)(c * width + k)), sum);
+                other = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g, c + 1)), Vector512.LoadUnsafe(ref wt, (nuint)((c + 1) * width + k)), other);
+            }
+            if (c < layer.Out)
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g, c)), Vector512.LoadUnsafe(ref wt, (nuint)(c * width + k)), sum);
+            var active = Vector512.GreaterThan(Vector512.LoadUnsafe(ref z, (nuint)k), Vector512<float>.Zero);
+            Vector512.ConditionalSelect(active, sum + other, Vector512<float>.Zero).StoreUnsafe(ref o, (nuint)k);
         }
     }
 
@@ -177,16 +185,42 @@ internal static class Kernels
         return max + MathF.Log(sum) - logits[label];
     }
 
-    /// <summary>Cross-entropy of one row, returned; the row becomes its gradient, softmax - onehot.</summary>
+    /// <summary>
+    /// Cross-entropy of one row of <paramref name="count"/> logits, padded with zeros to whole vectors, returned;
+    /// the row becomes its gradient, softmax - onehot, and its padding stays zero.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CrossEntropyAndGradient(Span<float> logits, int label)
+    public static float CrossEntropyAndGradient(Span<float> logits, int count, int label)
     {
-        float max = Max(logits), sum = 0;
-        float shiftedLabelLogit = logits[label] - max;
-        for (int i = 0; i < logits.Length; i++) sum += logits[i] = MathF.Exp(logits[i] - max); // exp cannot overflow
-        for (int i = 0; i < logits.Length; i++) logits[i] /= sum;
+        ref float x = ref MemoryMarshal.GetReference(logits);
+        var minusInfinity = Vector512.Create(float.NegativeInfinity);
+        var maxima = minusInfinity;
+        for (int c = 0; c < count; c += Lanes)
+            maxima = Vector512.Max(maxima, Vector512.ConditionalSelect(Within(count - c), Vector512.LoadUnsafe(ref x, (nuint)c), minusInfinity));
+        float max = MaxAcross(maxima), shiftedLabelLogit = logits[label] - max;
+        var sums = Vector512<float>.Zero;
+        for (int c = 0; c < count; c += Lanes)
+        {
+            var e = Vector512.ConditionalSelect(Within(count - c), Vector512.Exp(Vector512.LoadUnsafe(ref x, (nuint)c) - Vector512.Create(max)), Vector512<float>.Zero);
+            e.StoreUnsafe(ref x, (nuint)c); // exp cannot overflow: every exponent is at most 0
+            sums += e;
+        }
+        float sum = Vector512.Sum(sums);
+        for (int c = 0; c < count; c += Lanes)
+            (Vector512.LoadUnsafe(ref x, (nuint)c) / Vector512.Create(sum)).StoreUnsafe(ref x, (nuint)c);
         logits[label] -= 1;
         return MathF.Log(sum) - shiftedLabelLogit;
+    }
+
+    /// <summary>Lanes below <paramref name="remaining"/> set.</summary>
+    static Vector512<float> Within(int remaining) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(remaining)).AsSingle();
+
+    static float MaxAcross(Vector512<float> values)
+    {
+        var half = Vector256.Max(values.GetLower(), values.GetUpper());
+        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
     }
 
     static float Max(ReadOnlySpan<float> values)

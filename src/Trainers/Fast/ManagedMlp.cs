@@ -50,7 +50,7 @@ public sealed class ManagedMlp : ITrainableMlp
         int n = batch.Size;
         double loss = 0;
         for (int r = 0; r < n; r++)
-            loss += Kernels.CrossEntropyAndGradient(s.Logits(r), batch.Labels.Span[r]);
+            loss += Kernels.CrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, batch.Labels.Span[r]);
         // Plain SGD adds the weight gradient straight into the weights, scaled by -lr/n; otherwise it is the mean.
         float scale = _plainSgd ? -_learningRate / n : 1f / n;
         for (int l = _layers.Length - 1; l >= 0; l--)
@@ -58,8 +58,11 @@ public sealed class ManagedMlp : ITrainableMlp
             var layer = _layers[l];
             // The gradient for the layer below uses this layer's weights before the update.
             if (l > 0)
+            {
+                layer.Transpose();
                 for (int r = 0; r < n; r++)
-                    Kernels.InputGradient(layer, s.Gradient(l, r), s.Inputs[l].Row(r).Positions, s.Gradient(l - 1, r));
+                    Kernels.InputGradient(layer, s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
+            }
             if (!_plainSgd) layer.ClearGradients();
             var weights = _plainSgd ? layer.Weights : layer.WeightGradient;
             var biases = _plainSgd ? layer.Biases : layer.BiasGradient;
@@ -94,9 +97,14 @@ public sealed class ManagedMlp : ITrainableMlp
             throw new ArgumentException($"Batch {batch.Index} has {batch.FeatureCount} features; the model takes {_sizes[0]}.", nameof(batch));
         if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers);
         var s = _scratch;
-        var features = batch.Features.Span;
-        for (int r = 0; r < batch.Size; r++)
-            s.Inputs[0].Set(r, features.Slice(r * batch.FeatureCount, batch.FeatureCount));
+        if (batch.Sparse is { } sparse)
+            for (int r = 0; r < batch.Size; r++) s.Inputs[0].Set(r, sparse.Row(r));
+        else
+        {
+            var features = batch.Features.Span;
+            for (int r = 0; r < batch.Size; r++)
+                s.Inputs[0].Set(r, features.Slice(r * batch.FeatureCount, batch.FeatureCount));
+        }
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
@@ -147,6 +155,8 @@ public sealed class ManagedMlp : ITrainableMlp
                     w[k * Width + o] = weightsOutByIn[o * In + k];
             Biases = Aligned(Width);
             biases.CopyTo(Biases);
+            InWidth = (inputs + Kernels.Lanes - 1) / Kernels.Lanes * Kernels.Lanes;
+            Transposed = Aligned(Out * InWidth);
             if (withGradients)
             {
                 WeightGradient = Aligned(Weights.Length);
@@ -159,6 +169,22 @@ public sealed class ManagedMlp : ITrainableMlp
         public int Out { get; }
 
         public int Width { get; }
+
+        /// <summary><see cref="In"/> padded to whole vectors: the width of the layer below.</summary>
+        public int InWidth { get; }
+
+        /// <summary>[Out x InWidth]: the weights the other way round, for the gradient below; see <see cref="Transpose"/>.</summary>
+        public Memory<float> Transposed { get; }
+
+        /// <summary>Brings <see cref="Transposed"/> up to date with the weights (a few hundred values for an upper layer).</summary>
+        public void Transpose()
+        {
+            var w = Weights.Span;
+            var t = Transposed.Span;
+            for (int k = 0; k < In; k++)
+                for (int o = 0; o < Out; o++)
+                    t[o * InWidth + k] = w[k * Width + o];
+        }
 
         public Memory<float> Weights { get; }
 
@@ -230,6 +256,12 @@ public sealed class ManagedMlp : ITrainableMlp
         public Span<float> Outputs(int layer) => _outputs[layer].Span;
 
         public Span<float> Logits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Out);
+
+        /// <summary>Row <paramref name="row"/>'s logits with the padding to the layer's width.</summary>
+        public Span<float> PaddedLogits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Width);
+
+        /// <summary>Row <paramref name="row"/>'s pre-activations in layer <paramref name="layer"/>, padded.</summary>
+        public Span<float> Output(int layer, int row) => _outputs[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
 
         public Span<float> Gradients(int layer) => _gradients[layer].Span;
 

@@ -1,8 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
+using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Trainers.Fast;
 
@@ -48,50 +47,40 @@ internal sealed class SparseRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Set(int row, ReadOnlySpan<float> values, bool relu = false)
     {
+        int count = SparseFeatures.Compress(values, _positions.AsSpan(row * _stride, _stride), _values.AsSpan(row * _stride, _stride), relu);
+        FindBlocks(row, count);
+    }
+
+    /// <summary>Stores a row that is sparse already.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Set(int row, SparseRow entries)
+    {
+        entries.Positions.CopyTo(_positions.AsSpan(row * _stride, _stride));
+        entries.Values.CopyTo(_values.AsSpan(row * _stride, _stride));
+        FindBlocks(row, entries.Positions.Length);
+    }
+
+    /// <summary>
+    /// Records where each block of row <paramref name="row"/>'s <paramref name="count"/> entries starts: the entries
+    /// are sorted, so the entries below a block's first position are a prefix, found 16 at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void FindBlocks(int row, int count)
+    {
         var starts = _starts.AsSpan(row * (Blocks + 1), Blocks + 1);
-        var positions = _positions.AsSpan(row * _stride, _stride);
-        var kept = _values.AsSpan(row * _stride, _stride);
-        int count = 0, k = 0;
-        if (Avx512F.IsSupported)
+        ref int positions = ref _positions[row * _stride];
+        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int t = 0; // a multiple of 16: every entry before it is below the current bound
+        starts[0] = 0;
+        for (int b = 1; b < Blocks; b++)
         {
-            // One compress per 16 values: no branch per nonzero to mispredict.
-            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            ref float source = ref MemoryMarshal.GetReference(values);
-            ref int positionsOut = ref MemoryMarshal.GetReference(positions);
-            ref float valuesOut = ref MemoryMarshal.GetReference(kept);
-            for (; k <= values.Length - 16; k += 16)
-            {
-                if (k % Kernels.BlockRows == 0) starts[k / Kernels.BlockRows] = count;
-                var chunk = Vector512.LoadUnsafe(ref source, (nuint)k);
-                var nonzero = relu ? Vector512.GreaterThan(chunk, Vector512<float>.Zero) : ~Vector512.Equals(chunk, Vector512<float>.Zero);
-                Avx512F.Compress(Vector512<int>.Zero, nonzero.AsInt32(), lanes + Vector512.Create(k)).StoreUnsafe(ref positionsOut, (nuint)count);
-                Avx512F.Compress(Vector512<float>.Zero, nonzero, chunk).StoreUnsafe(ref valuesOut, (nuint)count);
-                count += BitOperations.PopCount(nonzero.ExtractMostSignificantBits());
-            }
-        }
-        for (; k < values.Length; k++)
-        {
-            if (k % Kernels.BlockRows == 0) starts[k / Kernels.BlockRows] = count;
-            if (relu ? values[k] > 0 : values[k] != 0)
-            {
-                positions[count] = k;
-                kept[count++] = values[k];
-            }
+            int bound = b * Kernels.BlockRows;
+            while (t + 16 <= count && Unsafe.Add(ref positions, t + 15) < bound) t += 16;
+            // The row has room for a whole vector past its entries; lanes past them are not counted.
+            var below = Vector512.LessThan(Vector512.LoadUnsafe(ref positions, (nuint)t), Vector512.Create(bound))
+                & Vector512.LessThan(lanes, Vector512.Create(count - t));
+            starts[b] = t + BitOperations.PopCount(below.ExtractMostSignificantBits());
         }
         starts[Blocks] = count;
-    }
-}
-
-/// <summary>Part of one row of <see cref="SparseRows"/>: nonzero values and their positions.</summary>
-internal readonly ref struct SparseRow(ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
-{
-    public ReadOnlySpan<int> Positions { get; } = positions;
-
-    public ReadOnlySpan<float> Values { get; } = values;
-
-    public void Deconstruct(out ReadOnlySpan<int> positions, out ReadOnlySpan<float> values)
-    {
-        positions = Positions;
-        values = Values;
     }
 }

@@ -20,7 +20,7 @@ public static class BatchTensors
     /// <summary>Copies the batch into the first rows of preallocated contiguous tensors.</summary>
     public static void Fill(Batch batch, Tensor features, Tensor labels)
     {
-        batch.Features.Span.CopyTo(MemoryMarshal.Cast<byte, float>(features.bytes));
+        batch.CopyFeaturesTo(MemoryMarshal.Cast<byte, float>(features.bytes));
         var target = MemoryMarshal.Cast<byte, long>(labels.bytes);
         var source = batch.Labels.Span;
         for (int i = 0; i < source.Length; i++) target[i] = source[i];

@@ -31,6 +31,12 @@ public interface ITrainableMlp : ITrainable, IDisposable
 /// <summary>Makes the MLP an <see cref="MlpEngine"/> computes with.</summary>
 public static class MlpEngines
 {
+    /// <summary>
+    /// Whether <paramref name="engine"/> reads sparse batches (<see cref="DataViews.DataLoaderOptions.Sparse"/>) as
+    /// they are, which makes it faster on mostly-zero data; the others take them too, copied out dense.
+    /// </summary>
+    public static bool ReadsSparseBatches(MlpEngine engine) => engine == MlpEngine.Managed;
+
     /// <summary>A new MLP of <paramref name="sizes"/> ([in, hidden..., classes]) computed by <paramref name="engine"/>.</summary>
     /// <param name="engine">How steps are computed.</param>
     /// <param name="sizes">Input size, hidden sizes, class count.</param>

@@ -26,11 +26,13 @@ internal static class MlpFit
             throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
 
         int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
+        bool sparse = MlpEngines.ReadsSparseBatches(options.Engine);
         var trainLoader = new DataLoader(train, new DataLoaderOptions
         {
-            BatchSize = options.BatchSize, Shuffle = options.Shuffle, Seed = seed, NumWorkers = options.NumWorkers,
+            BatchSize = options.BatchSize, Shuffle = options.Shuffle, Seed = seed, NumWorkers = options.NumWorkers, Sparse = sparse,
         });
-        var validLoader = valid is null ? null : new DataLoader(valid, new DataLoaderOptions { BatchSize = ValidationBatchSize, NumWorkers = options.NumWorkers });
+        var validLoader = valid is null ? null
+            : new DataLoader(valid, new DataLoaderOptions { BatchSize = ValidationBatchSize, NumWorkers = options.NumWorkers, Sparse = sparse });
 
         using var generator = new Generator((ulong)seed);
         using var model = MlpEngines.Create(options.Engine, sizes, Math.Max(options.BatchSize, ValidationBatchSize),

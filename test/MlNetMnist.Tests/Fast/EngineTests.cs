@@ -87,4 +87,37 @@ public sealed class EngineTests
         }
         CollectionAssert.AreEqual(Train(), Train());
     }
+
+    /// <summary>The same rows as a sparse batch.</summary>
+    static Batch Sparse(Batch dense)
+    {
+        var sparse = new SparseFeatures(dense.FeatureCount);
+        for (int r = 0; r < dense.Size; r++) sparse.AppendDense(dense.Features.Span.Slice(r * dense.FeatureCount, dense.FeatureCount));
+        return new Batch(dense.Index, dense.Size, sparse, dense.Labels);
+    }
+
+    [TestMethod]
+    [DataRow(MlpEngine.Managed)]
+    [DataRow(MlpEngine.Fused)]
+    [DataRow(MlpEngine.Autograd)]
+    public void SparseBatches_TrainExactlyAsDenseOnes(MlpEngine engine)
+    {
+        (float[] Weights, double Loss, int Correct) Train(bool sparse)
+        {
+            using var mlp = MlpEngines.Create(engine, [150, 40, 5], 32, 0.3f, generator: new Generator(6));
+            for (int step = 0; step < 10; step++)
+            {
+                var batch = RandomBatch(32, 150, 5, seed: step);
+                mlp.TrainBatch(sparse ? Sparse(batch) : batch);
+            }
+            var valid = RandomBatch(20, 150, 5, seed: 99);
+            var (loss, correct) = mlp.EvaluateBatch(sparse ? Sparse(valid) : valid);
+            return (mlp.ToNetwork().GetWeights(0), loss, correct);
+        }
+        var dense = Train(false);
+        var sparse = Train(true);
+        CollectionAssert.AreEqual(dense.Weights, sparse.Weights);
+        Assert.AreEqual(dense.Loss, sparse.Loss);
+        Assert.AreEqual(dense.Correct, sparse.Correct);
+    }
 }

@@ -1,0 +1,144 @@
+using MlNetMnist.DataViews;
+
+namespace MlNetMnist.Tests.Loading;
+
+/// <summary>Sparse rows hold exactly a dense row's nonzero values; sparse batches hold exactly the dense batches' rows.</summary>
+[TestClass]
+public sealed class SparseBatchTests
+{
+    /// <summary>Rows of <paramref name="features"/> values of which about <paramref name="zeroShare"/> are 0, the rest of either sign.</summary>
+    static Dataset RandomRows(int count, int features, double zeroShare, int seed)
+    {
+        var random = new Random(seed);
+        var x = Enumerable.Range(0, count * features).Select(_ => random.NextDouble() < zeroShare ? 0f : (float)(random.NextDouble() - 0.3)).ToArray();
+        return new Dataset(x, Enumerable.Range(0, count).Select(i => i % 3).ToArray(), features, classCount: 3);
+    }
+
+    static float[] Dense(SparseFeatures sparse, int row)
+    {
+        var dense = new float[sparse.FeatureCount];
+        sparse.CopyTo(row, dense);
+        return dense;
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(16)]
+    [DataRow(37)]   // two whole vectors and a tail
+    [DataRow(784)]
+    public void Compress_KeepsEveryNonzeroInOrder_AndReluKeepsThePositiveOnes(int length)
+    {
+        var random = new Random(length);
+        var values = Enumerable.Range(0, length).Select(_ => random.Next(3) switch { 0 => 0f, 1 => -(float)random.NextDouble(), _ => (float)random.NextDouble() }).ToArray();
+        values[length / 2] = float.NaN;
+        var positions = new int[length + 16];
+        var kept = new float[length + 16];
+        foreach (bool positiveOnly in new[] { false, true })
+        {
+            int count = SparseFeatures.Compress(values, positions, kept, positiveOnly);
+            var expected = Enumerable.Range(0, length).Where(k => positiveOnly ? values[k] > 0 : values[k] != 0).ToArray();
+            CollectionAssert.AreEqual(expected, positions[..count], $"positions, positiveOnly {positiveOnly}");
+            CollectionAssert.AreEqual(expected.Select(k => values[k]).ToArray(), kept[..count], $"values, positiveOnly {positiveOnly}");
+        }
+    }
+
+    [TestMethod]
+    public void Compress_WithoutRoomForAVectorPastTheValues_Throws()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => SparseFeatures.Compress(new float[20], new int[20], new float[36]));
+        StringAssert.Contains(error.Message, "36");
+    }
+
+    [TestMethod]
+    public void DatasetSparse_HoldsEveryRowsNonzeros_AndGrowsPastItsGuess()
+    {
+        var data = RandomRows(200, 50, zeroShare: 0.1, seed: 1); // denser than the initial guess of a quarter
+        var sparse = data.Sparse;
+        Assert.AreEqual(200, sparse.Rows);
+        var row = new float[50];
+        for (int i = 0; i < data.Count; i++)
+        {
+            data.CopyRow(i, row);
+            CollectionAssert.AreEqual(row, Dense(sparse, i), $"row {i}");
+        }
+        Assert.AreSame(sparse, data.Sparse, "built once");
+    }
+
+    [TestMethod]
+    public void AppendSparseRow_DefaultFromCopyRow_MatchesTheDatasetsOwn()
+    {
+        var data = RandomRows(20, 40, zeroShare: 0.7, seed: 2);
+        IDataset plain = new CopyRowOnly(data);
+        var fromDefault = new SparseFeatures(40);
+        var fromDataset = new SparseFeatures(40);
+        for (int i = 0; i < data.Count; i++)
+            Assert.AreEqual(data.AppendSparseRow(i, fromDataset), plain.AppendSparseRow(i, fromDefault));
+        for (int i = 0; i < data.Count; i++)
+            CollectionAssert.AreEqual(Dense(fromDataset, i), Dense(fromDefault, i));
+    }
+
+    sealed class CopyRowOnly(Dataset data) : IDataset
+    {
+        public int Count => data.Count;
+
+        public int FeatureCount => data.FeatureCount;
+
+        public int CopyRow(int index, Span<float> features) => data.CopyRow(index, features);
+    }
+
+    [TestMethod]
+    public void Append_RejectsRowsOutOfOrderOrOutOfRange()
+    {
+        var sparse = new SparseFeatures(10);
+        Assert.ThrowsExactly<ArgumentException>(() => sparse.Append(new SparseRow([3, 3], [1f, 2f])));
+        Assert.ThrowsExactly<ArgumentException>(() => sparse.Append(new SparseRow([5, 2], [1f, 2f])));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => sparse.Append(new SparseRow([2, 10], [1f, 2f])));
+        StringAssert.Contains(error.Message, "Position 10");
+        Assert.ThrowsExactly<ArgumentException>(() => sparse.Append(new SparseRow([-1], [1f])));
+        Assert.ThrowsExactly<ArgumentException>(() => sparse.Append(new SparseRow([1, 2], [1f])));
+        Assert.ThrowsExactly<ArgumentException>(() => sparse.AppendDense(new float[9]));
+        Assert.AreEqual(0, sparse.Rows, "nothing half-appended");
+        sparse.Append(new SparseRow([0, 9], [1f, 2f]));
+        CollectionAssert.AreEqual(new[] { 1f, 0, 0, 0, 0, 0, 0, 0, 0, 2f }, Dense(sparse, 0));
+    }
+
+    [TestMethod]
+    [DataRow(0)]
+    [DataRow(2)]
+    public void SparseLoader_HandsOutTheDenseLoadersRows(int workers)
+    {
+        var data = RandomRows(230, 33, zeroShare: 0.8, seed: 3);
+        DataLoader Loader(bool sparse) => new(data, new DataLoaderOptions { BatchSize = 16, Shuffle = true, Seed = 4, NumWorkers = workers, Sparse = sparse });
+        var dense = Loader(false).Epoch(1).Select(b => (Features: b.Features.ToArray(), Labels: b.Labels.ToArray())).ToList();
+        var sparse = Loader(true).Epoch(1).Select(b =>
+        {
+            Assert.IsNotNull(b.Sparse);
+            var features = new float[b.Size * b.FeatureCount];
+            b.CopyFeaturesTo(features);
+            return (Features: features, Labels: b.Labels.ToArray());
+        }).ToList();
+        Assert.AreEqual(dense.Count, sparse.Count);
+        for (int i = 0; i < dense.Count; i++)
+        {
+            CollectionAssert.AreEqual(dense[i].Features, sparse[i].Features, $"batch {i}");
+            CollectionAssert.AreEqual(dense[i].Labels, sparse[i].Labels, $"batch {i}");
+        }
+    }
+
+    [TestMethod]
+    public void SparseBatch_FeaturesSaysToReadSparse()
+    {
+        var loader = new DataLoader(RandomRows(10, 5, 0.5, seed: 5), new DataLoaderOptions { BatchSize = 4, Sparse = true });
+        var batch = loader.Epoch(0).First();
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => batch.Features);
+        StringAssert.Contains(error.Message, "Batch.Sparse");
+    }
+
+    [TestMethod]
+    public void SparseLoader_WithACustomCollate_Throws()
+    {
+        var options = new DataLoaderOptions { Sparse = true, Collate = (dataset, indices, features, labels) => { } };
+        var error = Assert.ThrowsExactly<ArgumentException>(() => new DataLoader(RandomRows(10, 5, 0.5, seed: 6), options));
+        StringAssert.Contains(error.Message, "Collate");
+    }
+}
