@@ -39,6 +39,7 @@ public sealed class SparseFeatures
     public int Count => _rowStarts[Rows];
 
     /// <summary>Row <paramref name="row"/>'s nonzero values and their positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per row of every batch
     public SparseRow Row(int row)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"There are {Rows} rows.");

@@ -177,6 +177,7 @@ public sealed class ManagedMlp : ITrainableMlp
         public Memory<float> Transposed { get; }
 
         /// <summary>Brings <see cref="Transposed"/> up to date with the weights (a few hundred values for an upper layer).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every step
         public void Transpose()
         {
             var w = Weights.Span;
@@ -253,18 +254,24 @@ public sealed class ManagedMlp : ITrainableMlp
         /// <summary>Layer l's input rows, sparse: the batch's features for the first, the ReLU of the layer below after.</summary>
         public SparseRows[] Inputs { get; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> Outputs(int layer) => _outputs[layer].Span;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> Logits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Out);
 
         /// <summary>Row <paramref name="row"/>'s logits with the padding to the layer's width.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> PaddedLogits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Width);
 
         /// <summary>Row <paramref name="row"/>'s pre-activations in layer <paramref name="layer"/>, padded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> Output(int layer, int row) => _outputs[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> Gradients(int layer) => _gradients[layer].Span;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span<float> Gradient(int layer, int row) => _gradients[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
     }
 }

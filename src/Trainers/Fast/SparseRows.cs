@@ -34,6 +34,7 @@ internal sealed class SparseRows
     /// <summary>Row <paramref name="row"/>'s nonzero positions and values within block <paramref name="block"/>.</summary>
     public SparseRow Block(int row, int block) => Slice(row, block, block + 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per row and block in the kernels
     SparseRow Slice(int row, int fromBlock, int toBlock)
     {
         int at = row * (Blocks + 1), start = _starts[at + fromBlock], length = _starts[at + toBlock] - start;
