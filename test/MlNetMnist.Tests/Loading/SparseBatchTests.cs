@@ -77,6 +77,23 @@ public sealed class SparseBatchTests
             CollectionAssert.AreEqual(Dense(fromDataset, i), Dense(fromDefault, i));
     }
 
+    [TestMethod]
+    public void AppendSparseRow_IntoRowsOfAnotherWidth_Throws()
+    {
+        var data = RandomRows(5, 40, zeroShare: 0.5, seed: 7);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => data.AppendSparseRow(0, new SparseFeatures(39)));
+        StringAssert.Contains(error.Message, "39");
+    }
+
+    [TestMethod]
+    public void CopyFeaturesTo_TooSmall_ThrowsNamingTheBatch()
+    {
+        var loader = new DataLoader(RandomRows(10, 5, 0.5, seed: 8), new DataLoaderOptions { BatchSize = 4, Sparse = true });
+        var batch = loader.Epoch(0).First();
+        var error = Assert.ThrowsExactly<ArgumentException>(() => batch.CopyFeaturesTo(new float[19]));
+        StringAssert.Contains(error.Message, "Batch 0");
+    }
+
     sealed class CopyRowOnly(Dataset data) : IDataset
     {
         public int Count => data.Count;
