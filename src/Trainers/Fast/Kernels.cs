@@ -23,24 +23,24 @@ internal static class Kernels
 
     public static int Lanes => Vector512<float>.Count;
 
-    /// <summary>outputs[r, :] = bias + Σ over row r's nonzero inputs x[k] · weights[k, :], for the first <paramref name="rows"/> rows.</summary>
+    /// <summary>outputs[r, :] = bias + Σ over row r's nonzero inputs x[k] · weights[k, :], for rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(ManagedMlp.Layer layer, SparseRows inputs, int rows, Span<float> outputs)
+    public static void Forward(ManagedMlp.Layer layer, SparseRows inputs, int from, int to, Span<float> outputs)
     {
         int width = layer.Width, c = 0;
-        for (int r = 0; r < rows; r++) layer.Biases.Span.CopyTo(outputs.Slice(r * width, width));
+        for (int r = from; r < to; r++) layer.Biases.Span.CopyTo(outputs.Slice(r * width, width));
         ref float w = ref MemoryMarshal.GetReference(layer.Weights.Span);
         ref float o = ref MemoryMarshal.GetReference(outputs);
         for (; c <= width - Chunk; c += Chunk)
             for (int b = 0; b < inputs.Blocks; b++)
-                for (int r = 0; r < rows; r++)
+                for (int r = from; r < to; r++)
                 {
                     var (positions, values) = inputs.Block(r, b);
                     if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
                 }
         // Narrow remainders (10 classes: one vector) are small: one vector at a time, unblocked.
         for (; c < width; c += Lanes)
-            for (int r = 0; r < rows; r++)
+            for (int r = from; r < to; r++)
             {
                 ref float or = ref Unsafe.Add(ref o, r * width + c);
                 var a = Vector512.LoadUnsafe(ref or);
@@ -97,24 +97,24 @@ internal static class Kernels
     }
 
     /// <summary>
-    /// target[k, :] += scale · Σ over rows of x[r, k] · gradients[r, :], over each row's nonzero inputs: the weight
-    /// gradient inputsᵀ · gradients, scaled.
+    /// target[k, :] += scale · Σ over rows [from, to) of x[r, k] · gradients[r, :], over each row's nonzero inputs:
+    /// the weight gradient inputsᵀ · gradients, scaled.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddWeightGradient(Span<float> target, int width, SparseRows inputs, ReadOnlySpan<float> gradients, int rows, float scale)
+    public static void AddWeightGradient(Span<float> target, int width, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale)
     {
         int c = 0;
         ref float w = ref MemoryMarshal.GetReference(target);
         ref float g = ref MemoryMarshal.GetReference(gradients);
         for (; c <= width - Chunk; c += Chunk)
             for (int b = 0; b < inputs.Blocks; b++)
-                for (int r = 0; r < rows; r++)
+                for (int r = from; r < to; r++)
                 {
                     var (positions, values) = inputs.Block(r, b);
                     if (positions.Length > 0) AddScaled(ref Unsafe.Add(ref w, c), width, ref Unsafe.Add(ref g, r * width + c), scale, positions, values);
                 }
         for (; c < width; c += Lanes)
-            for (int r = 0; r < rows; r++)
+            for (int r = from; r < to; r++)
             {
                 var gc = Vector512.LoadUnsafe(ref g, (nuint)(r * width + c));
                 var (positions, values) = inputs.Row(r);
@@ -174,9 +174,9 @@ internal static class Kernels
         }
     }
 
-    /// <summary>target[c] += scale · Σ over the first <paramref name="rows"/> rows of matrix[r, c]: the bias gradient, scaled.</summary>
+    /// <summary>target[c] += scale · Σ over rows [<paramref name="from"/>, <paramref name="to"/>) of matrix[r, c]: the bias gradient, scaled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddColumnSums(Span<float> target, ReadOnlySpan<float> matrix, int rows, float scale)
+    public static void AddColumnSums(Span<float> target, ReadOnlySpan<float> matrix, int from, int to, float scale)
     {
         int width = target.Length;
         ref float m = ref MemoryMarshal.GetReference(matrix);
@@ -184,8 +184,29 @@ internal static class Kernels
         for (int c = 0; c < width; c += Lanes)
         {
             var sum = Vector512<float>.Zero;
-            for (int r = 0; r < rows; r++) sum += Vector512.LoadUnsafe(ref m, (nuint)(r * width + c));
+            for (int r = from; r < to; r++) sum += Vector512.LoadUnsafe(ref m, (nuint)(r * width + c));
             Vector512.FusedMultiplyAdd(Vector512.Create(scale), sum, Vector512.LoadUnsafe(ref t, (nuint)c)).StoreUnsafe(ref t, (nuint)c);
+        }
+    }
+
+    /// <summary>
+    /// target[i] += Σ over shares of share[i] (or, without <paramref name="add"/>, target[i] = that sum) for i in
+    /// [<paramref name="from"/>, <paramref name="to"/>), whole vectors, and the shares zeroed there for the next batch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddShares(Span<float> target, Memory<float>[] shares, int from, int to, bool add)
+    {
+        ref float t = ref MemoryMarshal.GetReference(target);
+        for (int i = from; i < to; i += Lanes)
+        {
+            var sum = add ? Vector512.LoadUnsafe(ref t, (nuint)i) : Vector512<float>.Zero;
+            foreach (var share in shares)
+            {
+                ref float s = ref MemoryMarshal.GetReference(share.Span);
+                sum += Vector512.LoadUnsafe(ref s, (nuint)i);
+                Vector512<float>.Zero.StoreUnsafe(ref s, (nuint)i);
+            }
+            sum.StoreUnsafe(ref t, (nuint)i);
         }
     }
 

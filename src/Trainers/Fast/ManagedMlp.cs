@@ -21,15 +21,19 @@ public sealed class ManagedMlp : ITrainableMlp
     readonly Layer[] _layers;
     readonly float _learningRate, _momentum, _weightDecay;
     readonly bool _plainSgd;
+    readonly Team _team;
     Scratch _scratch;
+    Batch? _batch; // the batch in flight, read by every member of the team
 
     /// <param name="sizes">Input size, hidden sizes, class count.</param>
     /// <param name="learningRate">SGD step size.</param>
     /// <param name="momentum">SGD momentum, as torch.optim.SGD.</param>
     /// <param name="weightDecay">L2 penalty, as torch.optim.SGD.</param>
     /// <param name="generator">Source of the initial weights.</param>
-    public ManagedMlp(IReadOnlyList<int> sizes, float learningRate, float momentum = 0, float weightDecay = 0, Generator? generator = null)
+    /// <param name="threads">Threads a large batch is split between, the caller's included; 0: two, or one on a single core.</param>
+    public ManagedMlp(IReadOnlyList<int> sizes, float learningRate, float momentum = 0, float weightDecay = 0, Generator? generator = null, int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _sizes = sizes.ToArray();
         MlpNetwork initial;
         using (var model = Nn.Sequential.Mlp(_sizes, generator)) initial = MlpNetwork.Of(model);
@@ -39,79 +43,148 @@ public sealed class ManagedMlp : ITrainableMlp
             .ToArray();
         (_learningRate, _momentum, _weightDecay) = (learningRate, momentum, weightDecay);
         _scratch = new Scratch(0, _layers);
+        _team = new Team(threads > 0 ? threads : Math.Min(2, Environment.ProcessorCount), Work);
+        foreach (var layer in _layers) layer.MakeShares(_team.Size);
     }
+
+    /// <summary>Threads a large batch is split between, the caller's included.</summary>
+    public int Threads => _team.Size;
 
     // The step's methods and kernels are optimised from their first call: a step runs a thousand times an epoch,
     // and the runtime's first tiers (and TensorPrimitives' precompiled code) made the first epochs 30% slower.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double TrainBatch(Batch batch)
     {
-        var s = Forward(batch);
-        int n = batch.Size;
-        double loss = 0;
-        for (int r = 0; r < n; r++)
-            loss += Kernels.CrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, batch.Labels.Span[r]);
-        // Plain SGD adds the weight gradient straight into the weights, scaled by -lr/n; otherwise it is the mean.
-        float scale = _plainSgd ? -_learningRate / n : 1f / n;
-        for (int l = _layers.Length - 1; l >= 0; l--)
+        Begin(batch);
+        // The gradients below use the weights before this step's update.
+        for (int l = 1; l < _layers.Length; l++) _layers[l].Transpose();
+        if (Split(batch.Size))
         {
-            var layer = _layers[l];
-            // The gradient for the layer below uses this layer's weights before the update.
-            if (l > 0)
-            {
-                layer.Transpose();
-                for (int r = 0; r < n; r++)
-                    Kernels.InputGradient(layer, s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
-            }
-            if (!_plainSgd) layer.ClearGradients();
-            var weights = _plainSgd ? layer.Weights : layer.WeightGradient;
-            var biases = _plainSgd ? layer.Biases : layer.BiasGradient;
-            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), n, scale);
-            Kernels.AddColumnSums(biases.Span, s.Gradients(l), n, scale);
-            if (!_plainSgd) layer.Step(_learningRate, _momentum, _weightDecay);
+            _team.Run(TrainShare);
+            _team.Run(AddShares);
         }
-        return loss / n;
+        else
+            Train(0, batch.Size, shareOf: null);
+        if (!_plainSgd)
+            foreach (var layer in _layers) layer.Step(_learningRate, _momentum, _weightDecay);
+        return End(batch).LossSum / batch.Size;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double LossSum, int Correct) EvaluateBatch(Batch batch)
     {
-        var s = Forward(batch);
-        double lossSum = 0;
-        int correct = 0;
-        for (int r = 0; r < batch.Size; r++)
-        {
-            var logits = s.Logits(r);
-            int label = batch.Labels.Span[r];
-            lossSum += Kernels.CrossEntropy(logits, label);
-            if (Kernels.IndexOfMax(logits) == label) correct++;
-        }
-        return (lossSum, correct);
+        Begin(batch);
+        if (Split(batch.Size)) _team.Run(ScoreShare);
+        else Score(0, batch.Size);
+        return End(batch);
     }
 
-    /// <summary>The batch through every layer: pre-activations, kept sparse after ReLU as the next layer's input; logits last.</summary>
+    // Phases of a split step, run by every member of the team on its share.
+    const int TrainShare = 0, AddShares = 1, ScoreShare = 2;
+
+    /// <summary>
+    /// Whether a batch is split between threads: each member then runs the whole step on its own rows, its weight
+    /// gradient going to a buffer of its own, and the buffers are added into the weights after, each member
+    /// taking a share of the weight rows. Below 128 rows that sum costs more than the halved step saves.
+    /// </summary>
+    bool Split(int rows) => _team.Size > 1 && rows >= 128;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    Scratch Forward(Batch batch)
+    void Work(int phase, int member)
+    {
+        int n = _batch!.Size, size = _team.Size;
+        int from = member * n / size, to = (member + 1) * n / size;
+        switch (phase)
+        {
+            case TrainShare:
+                Train(from, to, shareOf: member);
+                break;
+            case ScoreShare:
+                Score(from, to);
+                break;
+            case AddShares:
+                foreach (var layer in _layers)
+                    layer.AddShares(member * layer.In / size, (member + 1) * layer.In / size, toWeights: _plainSgd, withBiases: member == 0);
+                break;
+        }
+    }
+
+    void Begin(Batch batch)
     {
         if (batch.FeatureCount != _sizes[0])
             throw new ArgumentException($"Batch {batch.Index} has {batch.FeatureCount} features; the model takes {_sizes[0]}.", nameof(batch));
         if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers);
+        _batch = batch;
+    }
+
+    (double LossSum, int Correct) End(Batch batch)
+    {
+        _batch = null;
+        return (_scratch.LossSum(batch.Size), _scratch.CorrectCount(batch.Size));
+    }
+
+    /// <summary>
+    /// Rows [from, to) forward, their loss and backward, and their weight and bias gradients: into the weights
+    /// (plain SGD, scaled by -lr/n) or the layer's gradients (the mean), or with <paramref name="shareOf"/> into
+    /// that member's share.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Train(int from, int to, int? shareOf)
+    {
+        var s = Forward(from, to);
+        var labels = _batch!.Labels.Span;
+        for (int r = from; r < to; r++)
+        {
+            s.RowLoss[r] = Kernels.CrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, labels[r]);
+            for (int l = _layers.Length - 1; l > 0; l--)
+                Kernels.InputGradient(_layers[l], s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
+        }
+        float scale = _plainSgd ? -_learningRate / _batch.Size : 1f / _batch.Size;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            var (weights, biases) = shareOf is int member ? layer.Share(member)
+                : _plainSgd ? (layer.Weights, layer.Biases) : (layer.WeightGradient, layer.BiasGradient);
+            if (shareOf is null && !_plainSgd) layer.ClearGradients();
+            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), from, to, scale);
+            Kernels.AddColumnSums(biases.Span, s.Gradients(l), from, to, scale);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Score(int from, int to)
+    {
+        var s = Forward(from, to);
+        var labels = _batch!.Labels.Span;
+        for (int r = from; r < to; r++)
+        {
+            var logits = s.Logits(r);
+            s.RowLoss[r] = Kernels.CrossEntropy(logits, labels[r]);
+            s.RowCorrect[r] = Kernels.IndexOfMax(logits) == labels[r];
+        }
+    }
+
+    /// <summary>Rows [from, to) through every layer: pre-activations, kept sparse after ReLU as the next layer's input; logits last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    Scratch Forward(int from, int to)
+    {
+        var batch = _batch!;
         var s = _scratch;
         if (batch.Sparse is { } sparse)
-            for (int r = 0; r < batch.Size; r++) s.Inputs[0].Set(r, sparse.Row(r));
+            for (int r = from; r < to; r++) s.Inputs[0].Set(r, sparse.Row(r));
         else
         {
             var features = batch.Features.Span;
-            for (int r = 0; r < batch.Size; r++)
+            for (int r = from; r < to; r++)
                 s.Inputs[0].Set(r, features.Slice(r * batch.FeatureCount, batch.FeatureCount));
         }
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
             var outputs = s.Outputs(l);
-            Kernels.Forward(layer, s.Inputs[l], batch.Size, outputs);
+            Kernels.Forward(layer, s.Inputs[l], from, to, outputs);
             if (l == _layers.Length - 1) break;
-            for (int r = 0; r < batch.Size; r++)
+            for (int r = from; r < to; r++)
                 s.Inputs[l + 1].Set(r, outputs.Slice(r * layer.Width, layer.Out), relu: true);
         }
         return s;
@@ -128,10 +201,8 @@ public sealed class ManagedMlp : ITrainableMlp
         return array.AsMemory((int)((64 - misalignment) % 64 / sizeof(float)), length);
     }
 
-    /// <summary>Managed arrays only: nothing native to release.</summary>
-    public void Dispose()
-    {
-    }
+    /// <summary>Stops the team's threads; the weights are managed arrays, nothing native to release.</summary>
+    public void Dispose() => _team.Dispose();
 
     /// <summary>The trained weights as plain arrays.</summary>
     public MlpNetwork ToNetwork() => new(_sizes, _layers.Select(l => l.WeightsOutByIn()).ToArray(), _layers.Select(l => l.Biases.Span[..l.Out].ToArray()).ToArray());
@@ -196,6 +267,31 @@ public sealed class ManagedMlp : ITrainableMlp
 
         public Memory<float> BiasGradient { get; }
 
+        Memory<float>[] _weightShares = [], _biasShares = [];
+
+        /// <summary>A weight and a bias gradient buffer for each member of a team of <paramref name="members"/> (none for one).</summary>
+        public void MakeShares(int members)
+        {
+            if (members < 2) return;
+            _weightShares = Enumerable.Range(0, members).Select(_ => Aligned(Weights.Length)).ToArray();
+            _biasShares = Enumerable.Range(0, members).Select(_ => Aligned(Width)).ToArray();
+        }
+
+        /// <summary>Member <paramref name="member"/>'s gradient buffers: its rows' share of the batch's weight and bias gradients.</summary>
+        public (Memory<float> Weights, Memory<float> Biases) Share(int member) => (_weightShares[member], _biasShares[member]);
+
+        /// <summary>
+        /// Adds every member's share of weight rows [<paramref name="from"/>, <paramref name="to"/>) into the weights
+        /// (<paramref name="toWeights"/>) or writes their sum to the gradients, and zeroes the shares; the biases
+        /// too with <paramref name="withBiases"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void AddShares(int from, int to, bool toWeights, bool withBiases)
+        {
+            Kernels.AddShares(toWeights ? Weights.Span : WeightGradient.Span, _weightShares, from * Width, to * Width, toWeights);
+            if (withBiases) Kernels.AddShares(toWeights ? Biases.Span : BiasGradient.Span, _biasShares, 0, Width, toWeights);
+        }
+
         public void ClearGradients()
         {
             WeightGradient.Span.Clear();
@@ -247,7 +343,24 @@ public sealed class ManagedMlp : ITrainableMlp
             // The last layer's gradient is computed in place of its logits.
             _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : Aligned(rows * layer.Width)).ToArray();
             Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
+            RowLoss = new double[rows];
+            RowCorrect = new bool[rows];
         }
+
+        /// <summary>Each row's loss, written by whichever thread has the row.</summary>
+        public double[] RowLoss { get; }
+
+        /// <summary>Whether each row's prediction was right (evaluation).</summary>
+        public bool[] RowCorrect { get; }
+
+        public double LossSum(int rows)
+        {
+            double sum = 0;
+            for (int r = 0; r < rows; r++) sum += RowLoss[r];
+            return sum;
+        }
+
+        public int CorrectCount(int rows) => RowCorrect.AsSpan(0, rows).Count(true);
 
         public int Rows { get; }
 

@@ -1,6 +1,7 @@
 using MlNetMnist.DataViews;
 using MlNetMnist.Tests.Nn;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Fast;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Losses;
 using MlNetMnist.Trainers.Nn;
@@ -28,6 +29,8 @@ public sealed class EngineTests
     [DataRow(MlpEngine.Managed, 0f, 0f, 7)]
     [DataRow(MlpEngine.Managed, 0.9f, 0f, 32)]
     [DataRow(MlpEngine.Managed, 0.9f, 0.01f, 19)]
+    [DataRow(MlpEngine.Managed, 0f, 0f, 150)]      // split between the managed engine's threads
+    [DataRow(MlpEngine.Managed, 0.9f, 0.01f, 131)]
     [DataRow(MlpEngine.Fused, 0f, 0f, 32)]
     [DataRow(MlpEngine.Fused, 0f, 0f, 7)]
     [DataRow(MlpEngine.Fused, 0.9f, 0f, 32)]
@@ -37,7 +40,7 @@ public sealed class EngineTests
         // 150 inputs: two blocks of weight rows, the second partial; 70 hidden units: four whole 16-float
         // vectors and a tail; 12 and 5: tails only.
         int[] sizes = [150, 70, 12, 5];
-        using var fast = MlpEngines.Create(engine, sizes, maxBatchSize: 32, learningRate: 0.3f, momentum, weightDecay, new Generator(3));
+        using var fast = MlpEngines.Create(engine, sizes, maxBatchSize: batchSize, learningRate: 0.3f, momentum, weightDecay, new Generator(3));
         using var model = Sequential.Mlp(sizes, new Generator(3));
         using var sgd = new Sgd(model.Parameters(), 0.3, momentum, weightDecay);
         var reference = new ModuleTrainable(model, Loss.CrossEntropy, sgd);
@@ -75,17 +78,57 @@ public sealed class EngineTests
     }
 
     [TestMethod]
-    [DataRow(MlpEngine.Managed)]
-    [DataRow(MlpEngine.Fused)]
-    public void SameSeed_BitIdenticalWeights_AfterManySteps(MlpEngine engine)
+    [DataRow(MlpEngine.Managed, 32)]
+    [DataRow(MlpEngine.Managed, 200)] // split between threads: each thread's rows and the order of the sum are fixed
+    [DataRow(MlpEngine.Fused, 32)]
+    public void SameSeed_BitIdenticalWeights_AfterManySteps(MlpEngine engine, int batchSize)
     {
         float[] Train()
         {
-            using var fast = MlpEngines.Create(engine, [30, 16, 5], 32, 0.3f, generator: new Generator(8));
-            for (int step = 0; step < 50; step++) fast.TrainBatch(RandomBatch(32, 30, 5, seed: step));
+            using var fast = MlpEngines.Create(engine, [30, 16, 5], batchSize, 0.3f, generator: new Generator(8));
+            for (int step = 0; step < 50; step++) fast.TrainBatch(RandomBatch(batchSize, 30, 5, seed: step));
             return fast.ToNetwork().GetWeights(0);
         }
         CollectionAssert.AreEqual(Train(), Train());
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void ManagedThreads_SplitLargeBatches_AsOneThreadComputesThem(int threads)
+    {
+        // Summed in another order, so equal to float rounding; evaluation splits rows only, so exactly equal.
+        using var one = new ManagedMlp([60, 20, 4], 0.3f, momentum: 0.5f, generator: new Generator(2), threads: 1);
+        using var team = new ManagedMlp([60, 20, 4], 0.3f, momentum: 0.5f, generator: new Generator(2), threads: threads);
+        Assert.AreEqual(threads, team.Threads);
+        for (int step = 0; step < 5; step++)
+        {
+            var batch = RandomBatch(257, 60, 4, seed: step);
+            Assert.AreEqual(one.TrainBatch(batch), team.TrainBatch(batch), 1e-6, $"loss at step {step}");
+        }
+        var valid = RandomBatch(300, 60, 4, seed: 77);
+        var (oneLoss, oneCorrect) = one.EvaluateBatch(valid);
+        var (teamLoss, teamCorrect) = team.EvaluateBatch(valid);
+        Assert.AreEqual(oneCorrect, teamCorrect);
+        Assert.AreEqual(oneLoss, teamLoss, 1e-4);
+        var a = one.ToNetwork();
+        var b = team.ToNetwork();
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < a.GetWeights(l).Length; i++)
+                Assert.AreEqual(a.GetWeights(l)[i], b.GetWeights(l)[i], 1e-6, $"layer {l} weight {i}");
+    }
+
+    [TestMethod]
+    public void ManagedThreads_StopOnDispose()
+    {
+        var before = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+        for (int i = 0; i < 20; i++)
+        {
+            using var mlp = new ManagedMlp([10, 4, 2], 0.1f, threads: 3);
+            mlp.TrainBatch(RandomBatch(200, 10, 2, seed: i));
+        }
+        Assert.IsLessThan(before + 10, System.Diagnostics.Process.GetCurrentProcess().Threads.Count, "helper threads outlived their models");
     }
 
     /// <summary>The same rows as a sparse batch.</summary>
