@@ -46,7 +46,7 @@ public class TrainingEpochBenchmarks
         _owned.Add(model);
         return new Learner(model, new DataLoader(_train, new DataLoaderOptions
         {
-            BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers, Sparse = MlpEngines.ReadsSparseBatches(engine),
+            BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = MlpEngines.DefaultWorkers(engine, BatchSize), Sparse = MlpEngines.ReadsSparseBatches(engine),
         }));
     }
 

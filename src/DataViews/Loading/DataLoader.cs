@@ -117,7 +117,15 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         {
             sparse.Clear();
             var labelSpan = labels.Span;
-            for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
+            if (_options.NumWorkers == 0 && _dataset is Dataset inMemory)
+            {
+                // No worker to copy rows ahead on another core: the batch shows the dataset's own sparse rows in its
+                // order, and the consumer copies them where it uses them (a model on several threads, in parallel).
+                for (int i = 0; i < n; i++) labelSpan[i] = inMemory.Label(indices[i]);
+                sparse.ShowRows(inMemory.Sparse, indices);
+            }
+            else
+                for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
             return new Batch(index, n, sparse, labels);
         }
         var features = buffers.Dense!.AsMemory(0, n * f);

@@ -22,7 +22,8 @@ public sealed class DataLoaderOptions
     /// <summary>
     /// Hand out each row's nonzero features (<see cref="Batch.Sparse"/>) instead of a dense block: less to copy
     /// and to read for mostly-zero data and a model that skips zeros. The dataset supplies the rows
-    /// (<see cref="IDataset.AppendSparseRow"/>), so a custom <see cref="Collate"/> does not apply.
+    /// (<see cref="IDataset.AppendSparseRow"/>), so a custom <see cref="Collate"/> does not apply. Workers copy
+    /// each batch's rows ahead; with none, a batch of an in-memory <see cref="Dataset"/> is a view of its rows.
     /// </summary>
     public bool Sparse { get; set; }
 

@@ -68,6 +68,9 @@ public sealed class Dataset : IDataset
         return _labels[index];
     }
 
+    /// <summary>Row <paramref name="index"/>'s class index.</summary>
+    internal int Label(int index) => _labels[index];
+
     /// <summary>
     /// Every row's nonzero features, built on first use (one pass over the rows) and kept: sparse batches copy
     /// a row's few nonzero values from it instead of compressing the dense row every epoch.

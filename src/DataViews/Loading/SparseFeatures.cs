@@ -15,6 +15,8 @@ namespace MlNetMnist.DataViews;
 public sealed class SparseFeatures
 {
     int[] _rowStarts;  // row r: entries [_rowStarts[r], _rowStarts[r + 1])
+    SparseFeatures? _source; // set for a view: row r is _source's row _sourceRows[r], nothing copied
+    ReadOnlyMemory<int> _sourceRows;
     int[] _positions;  // with room for a whole vector stored past the last entry
     float[] _values;
 
@@ -36,19 +38,46 @@ public sealed class SparseFeatures
     public int Rows { get; private set; }
 
     /// <summary>Nonzero values held, over all rows.</summary>
-    public int Count => _rowStarts[Rows];
+    public int Count
+    {
+        get
+        {
+            if (_source is null) return _rowStarts[Rows];
+            int count = 0;
+            for (int r = 0; r < Rows; r++) count += Row(r).Positions.Length;
+            return count;
+        }
+    }
 
     /// <summary>Row <paramref name="row"/>'s nonzero values and their positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // per row of every batch
     public SparseRow Row(int row)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"There are {Rows} rows.");
+        if (_source is not null) return _source.Row(_sourceRows.Span[row]);
         int start = _rowStarts[row], length = _rowStarts[row + 1] - start;
         return new(_positions.AsSpan(start, length), _values.AsSpan(start, length));
     }
 
     /// <summary>Empties it, keeping the buffers.</summary>
-    public void Clear() => Rows = 0;
+    public void Clear()
+    {
+        Rows = 0;
+        _source = null;
+        _sourceRows = default;
+    }
+
+    /// <summary>
+    /// Makes it a view of rows <paramref name="rows"/> of <paramref name="source"/>, nothing copied: what a sparse
+    /// batch of an in-memory <see cref="Dataset"/> is. Valid while those rows are; <see cref="Clear"/> ends it.
+    /// </summary>
+    internal void ShowRows(SparseFeatures source, ReadOnlyMemory<int> rows)
+    {
+        if (source.FeatureCount != FeatureCount)
+            throw new ArgumentException($"The source holds rows of {source.FeatureCount} features; these rows have {FeatureCount}.", nameof(source));
+        Clear();
+        (_source, _sourceRows, Rows) = (source, rows, rows.Length);
+    }
 
     /// <summary>Adds a row given as its nonzero values and their ascending positions (as <see cref="Row"/> gives them).</summary>
     /// <exception cref="ArgumentException">Positions and values differ in number, or a position is out of order or outside 0..FeatureCount - 1.</exception>
@@ -67,6 +96,7 @@ public sealed class SparseFeatures
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void AppendValid(SparseRow row)
     {
+        if (_source is not null) throw new InvalidOperationException("This is a view of another's rows: Clear it before appending.");
         Reserve(row.Positions.Length);
         int start = Count;
         row.Positions.CopyTo(_positions.AsSpan(start));
@@ -77,6 +107,7 @@ public sealed class SparseFeatures
     /// <summary>Adds a dense row of <see cref="FeatureCount"/> values, keeping its nonzero ones (NaN included).</summary>
     public void AppendDense(ReadOnlySpan<float> row)
     {
+        if (_source is not null) throw new InvalidOperationException("This is a view of another's rows: Clear it before appending.");
         if (row.Length != FeatureCount)
             throw new ArgumentException($"The row has {row.Length} values; these rows have {FeatureCount}.", nameof(row));
         Reserve(FeatureCount);

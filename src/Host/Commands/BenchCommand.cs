@@ -59,7 +59,7 @@ internal static class BenchCommand
                 using var model = MlpEngines.Create(engine, [train.FeatureCount, 50, train.ClassCount], batchSize, 0.5f, generator: generator);
                 var learner = new Learner(model, new DataLoader(train, new DataLoaderOptions
                 {
-                    BatchSize = batchSize, Shuffle = true, Seed = 1, NumWorkers = new MlpOptions().NumWorkers, Sparse = MlpEngines.ReadsSparseBatches(engine),
+                    BatchSize = batchSize, Shuffle = true, Seed = 1, NumWorkers = MlpEngines.DefaultWorkers(engine, batchSize), Sparse = MlpEngines.ReadsSparseBatches(engine),
                 }));
                 double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
                 var (_, accuracy) = learner.Evaluate(new DataLoader(valid, new DataLoaderOptions { BatchSize = 1000 }));

@@ -21,7 +21,11 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
         var batchSize = new Option<int>("--batch-size") { Description = "Rows per minibatch.", DefaultValueFactory = _ => 50, CustomParser = CommonOptions.AtLeast(1) };
         var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.5f, CustomParser = CommonOptions.Number<float>(x => x > 0 && float.IsFinite(x), "a positive number") };
-        var workers = new Option<int>("--workers") { Description = "DataLoader worker threads (0: batches built on the training thread).", DefaultValueFactory = _ => new MlpOptions().NumWorkers, CustomParser = CommonOptions.AtLeast(0) };
+        var workers = new Option<int?>("--workers")
+        {
+            Description = "DataLoader worker threads (0: batches built on the training thread; default: one, or none when the step takes both cores).",
+            CustomParser = result => CommonOptions.AtLeast(0)(result),
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>() };
         var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
         output.Validators.Add(CommonOptions.OutputFile);

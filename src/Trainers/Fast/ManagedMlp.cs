@@ -83,11 +83,13 @@ public sealed class ManagedMlp : ITrainableMlp
     const int TrainShare = 0, AddShares = 1, ScoreShare = 2;
 
     /// <summary>
-    /// Whether a batch is split between threads: each member then runs the whole step on its own rows, its weight
-    /// gradient going to a buffer of its own, and the buffers are added into the weights after, each member
-    /// taking a share of the weight rows. Below 128 rows that sum costs more than the halved step saves.
+    /// Batches of this many rows or more are split between the threads: each runs the whole step on its own rows,
+    /// its weight gradient going to a buffer of its own, and then each adds a share of the weight rows from every
+    /// buffer. Below it that sum and the hand-offs cost more than the halved step saves (batch 50: no gain).
     /// </summary>
-    bool Split(int rows) => _team.Size > 1 && rows >= 128;
+    public const int SplitRows = 128;
+
+    bool Split(int rows) => _team.Size > 1 && rows >= SplitRows;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Work(int phase, int member)

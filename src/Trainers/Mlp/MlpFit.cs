@@ -29,10 +29,14 @@ internal static class MlpFit
         bool sparse = MlpEngines.ReadsSparseBatches(options.Engine);
         var trainLoader = new DataLoader(train, new DataLoaderOptions
         {
-            BatchSize = options.BatchSize, Shuffle = options.Shuffle, Seed = seed, NumWorkers = options.NumWorkers, Sparse = sparse,
+            BatchSize = options.BatchSize, Shuffle = options.Shuffle, Seed = seed, Sparse = sparse,
+            NumWorkers = options.NumWorkers ?? MlpEngines.DefaultWorkers(options.Engine, options.BatchSize),
         });
-        var validLoader = valid is null ? null
-            : new DataLoader(valid, new DataLoaderOptions { BatchSize = ValidationBatchSize, NumWorkers = options.NumWorkers, Sparse = sparse });
+        var validLoader = valid is null ? null : new DataLoader(valid, new DataLoaderOptions
+        {
+            BatchSize = ValidationBatchSize, Sparse = sparse,
+            NumWorkers = options.NumWorkers ?? MlpEngines.DefaultWorkers(options.Engine, ValidationBatchSize),
+        });
 
         using var generator = new Generator((ulong)seed);
         using var model = MlpEngines.Create(options.Engine, sizes, Math.Max(options.BatchSize, ValidationBatchSize),

@@ -94,6 +94,27 @@ public sealed class SparseBatchTests
         StringAssert.Contains(error.Message, "Batch 0");
     }
 
+    [TestMethod]
+    public void View_ShowsTheSourcesRowsInItsOrder_UntilCleared()
+    {
+        var source = new SparseFeatures(6);
+        source.AppendDense([0, 1, 0, 0, 2, 0]);
+        source.AppendDense([3, 0, 0, 0, 0, 4]);
+        source.AppendDense([0, 0, 0, 0, 0, 0]);
+        var view = new SparseFeatures(6);
+        view.ShowRows(source, new[] { 2, 0, 0, 1 });
+        Assert.AreEqual(4, view.Rows);
+        Assert.AreEqual(6, view.Count);
+        CollectionAssert.AreEqual(new float[] { 0, 1, 0, 0, 2, 0 }, Dense(view, 1));
+        CollectionAssert.AreEqual(new float[] { 3, 0, 0, 0, 0, 4 }, Dense(view, 3));
+        Assert.ThrowsExactly<InvalidOperationException>(() => view.AppendDense(new float[6]));
+        Assert.ThrowsExactly<ArgumentException>(() => new SparseFeatures(5).ShowRows(source, new[] { 0 }));
+        view.Clear();
+        view.AppendDense([0, 0, 7, 0, 0, 0]);
+        Assert.AreEqual(1, view.Rows);
+        CollectionAssert.AreEqual(new float[] { 0, 0, 7, 0, 0, 0 }, Dense(view, 0));
+    }
+
     sealed class CopyRowOnly(Dataset data) : IDataset
     {
         public int Count => data.Count;
@@ -120,11 +141,13 @@ public sealed class SparseBatchTests
     }
 
     [TestMethod]
-    [DataRow(0)]
-    [DataRow(2)]
-    public void SparseLoader_HandsOutTheDenseLoadersRows(int workers)
+    [DataRow(0, true)]   // batches are views of the dataset's sparse rows
+    [DataRow(2, true)]   // workers copy the rows
+    [DataRow(0, false)]  // a dataset without a sparse copy: rows compressed as they are taken
+    public void SparseLoader_HandsOutTheDenseLoadersRows(int workers, bool inMemory)
     {
-        var data = RandomRows(230, 33, zeroShare: 0.8, seed: 3);
+        var rows = RandomRows(230, 33, zeroShare: 0.8, seed: 3);
+        IDataset data = inMemory ? rows : new CopyRowOnly(rows);
         DataLoader Loader(bool sparse) => new(data, new DataLoaderOptions { BatchSize = 16, Shuffle = true, Seed = 4, NumWorkers = workers, Sparse = sparse });
         var dense = Loader(false).Epoch(1).Select(b => (Features: b.Features.ToArray(), Labels: b.Labels.ToArray())).ToList();
         var sparse = Loader(true).Epoch(1).Select(b =>
