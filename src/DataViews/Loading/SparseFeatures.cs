@@ -98,7 +98,7 @@ public sealed class SparseFeatures
     {
         if (_source is not null) throw new InvalidOperationException("This is a view of another's rows: Clear it before appending.");
         Reserve(row.Positions.Length);
-        int start = Count;
+        int start = _rowStarts[Rows];
         row.Positions.CopyTo(_positions.AsSpan(start));
         row.Values.CopyTo(_values.AsSpan(start));
         _rowStarts[++Rows] = start + row.Positions.Length;
@@ -111,7 +111,7 @@ public sealed class SparseFeatures
         if (row.Length != FeatureCount)
             throw new ArgumentException($"The row has {row.Length} values; these rows have {FeatureCount}.", nameof(row));
         Reserve(FeatureCount);
-        int start = Count;
+        int start = _rowStarts[Rows];
         int count = Compress(row, _positions.AsSpan(start), _values.AsSpan(start));
         _rowStarts[++Rows] = start + count;
     }
@@ -162,10 +162,11 @@ public sealed class SparseFeatures
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // for every row of every batch
     void Reserve(int entries)
     {
         if (Rows + 2 > _rowStarts.Length) Array.Resize(ref _rowStarts, Math.Max(4, _rowStarts.Length * 2));
-        int needed = Count + entries + Vector512<int>.Count;
+        int needed = _rowStarts[Rows] + entries + Vector512<int>.Count;
         if (needed > _positions.Length)
         {
             int size = Math.Max(needed, (int)Math.Min(Array.MaxLength, 2L * _positions.Length));

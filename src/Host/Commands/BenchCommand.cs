@@ -68,7 +68,7 @@ internal static class BenchCommand
             }
         }
         console.Write(table);
-        console.MarkupLine($"each engine ran {epochs + 1} epochs (one warm-up), lr 0.5, 784-50-10, shuffled every epoch; libtorch threads: {TorchSharp.torch.get_num_threads()}");
+        console.MarkupLine($"each engine ran {epochs + TrainingBenchmark.WarmupEpochs} epochs ({TrainingBenchmark.WarmupEpochs} to warm up), lr 0.5, 784-50-10, shuffled every epoch; libtorch threads: {TorchSharp.torch.get_num_threads()}");
     }
 
     static void Lbfgs(IAnsiConsole console, MLContext ml, ITransformer scale, MnistSplits splits)

@@ -171,6 +171,7 @@ public sealed class ManagedMlp : ITrainableMlp
     /// Asks for a row's cache lines ahead of its copy: a batch that is a view of the dataset's rows reads them from
     /// all over 60 MB, a cache miss per line (batch 512: an epoch 8% faster).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Prefetch(SparseRow row)
     {
         if (!Sse.IsSupported) return;
