@@ -12,8 +12,9 @@ namespace MlNetMnist.Trainers.Fast;
 /// managed SIMD code instead of libtorch calls: at the lesson's batch of 50 a libtorch call costs more than the
 /// arithmetic it launches. Each layer multiplies only the nonzero inputs of a row (MNIST pixels are about 80%
 /// zero, ReLU outputs about half), so forward and weight update cost what the data holds, not 784 x 50 per row.
-/// The arithmetic is the dense form's; only the order of float additions differs. One thread: on this 2-core
-/// machine a second thread in the step gained little (the two cores trade the weights' cache lines every step).
+/// The arithmetic is the dense form's; only the order of float additions differs. A batch of
+/// <see cref="SplitRows"/> or more is split between threads (see there); a smaller one runs on the caller's thread
+/// alone, since splitting the rows of one step, or its columns, gained nothing at batch 50 on this 2-core machine.
 /// Initialised exactly as <see cref="Nn.Sequential.Mlp"/> with the same generator.
 /// </summary>
 public sealed class ManagedMlp : ITrainableMlp
