@@ -50,6 +50,17 @@ public sealed class SparseBatchTests
     }
 
     [TestMethod]
+    [DataRow(0.0)]
+    [DataRow(0.81)]
+    [DataRow(1.0)]
+    public void NonzeroShare_EstimatesTheShareOfNonzeroValues(double zeroShare)
+    {
+        var data = RandomRows(5000, 50, zeroShare, seed: 9);
+        Assert.AreEqual(1 - zeroShare, data.NonzeroShare(), 0.01);
+        Assert.AreEqual(0, new Dataset([], [], 3, classCount: 2).NonzeroShare());
+    }
+
+    [TestMethod]
     public void DatasetSparse_HoldsEveryRowsNonzeros_AndGrowsPastItsGuess()
     {
         var data = RandomRows(200, 50, zeroShare: 0.1, seed: 1); // denser than the initial guess of a quarter
