@@ -105,7 +105,9 @@ public sealed class Dataset : IDataset
 
     SparseFeatures BuildSparse()
     {
-        var sparse = new SparseFeatures(FeatureCount, Count, entryCapacity: _features.Length / 4);
+        // Sized from a sample of the rows, with a margin, so that it rarely grows (a resize copies every value so far).
+        int guess = (int)Math.Min(Array.MaxLength - 64L, (long)(_features.Length * Math.Min(1, NonzeroShare() * 1.1)));
+        var sparse = new SparseFeatures(FeatureCount, Count, entryCapacity: guess);
         for (int i = 0; i < Count; i++) sparse.AppendDense(_features.AsSpan(i * FeatureCount, FeatureCount));
         return sparse;
     }
