@@ -69,7 +69,8 @@ public sealed class ManagedMlp : ITrainableMlp
             Train(0, batch.Size, shareOf: null);
         if (!_plainSgd)
             foreach (var layer in _layers) layer.Step(_learningRate, _momentum, _weightDecay);
-        return End(batch).LossSum / batch.Size;
+        _batch = null;
+        return _scratch.LossSum(batch.Size) / batch.Size;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -78,7 +79,8 @@ public sealed class ManagedMlp : ITrainableMlp
         Begin(batch);
         if (Split(batch.Size)) _team.Run(ScoreShare);
         else Score(0, batch.Size);
-        return End(batch);
+        _batch = null;
+        return (_scratch.LossSum(batch.Size), _scratch.CorrectCount(batch.Size));
     }
 
     // Phases of a split step, run by every member of the team on its share.
@@ -119,12 +121,6 @@ public sealed class ManagedMlp : ITrainableMlp
             throw new ArgumentException($"Batch {batch.Index} has {batch.FeatureCount} features; the model takes {_sizes[0]}.", nameof(batch));
         if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers);
         _batch = batch;
-    }
-
-    (double LossSum, int Correct) End(Batch batch)
-    {
-        _batch = null;
-        return (_scratch.LossSum(batch.Size), _scratch.CorrectCount(batch.Size));
     }
 
     /// <summary>
