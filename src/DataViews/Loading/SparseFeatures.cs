@@ -140,7 +140,7 @@ public sealed class SparseFeatures
         if (Avx512F.IsSupported)
         {
             // One compress per 16 values: no branch per nonzero to mispredict.
-            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var lanes = Vector512<int>.Indices;
             ref float source = ref MemoryMarshal.GetReference(values);
             ref int positionsOut = ref MemoryMarshal.GetReference(positions);
             ref float keptOut = ref MemoryMarshal.GetReference(kept);

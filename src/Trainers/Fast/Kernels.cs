@@ -265,7 +265,7 @@ internal static class Kernels
 
     /// <summary>Lanes below <paramref name="remaining"/> set.</summary>
     static Vector512<float> Within(int remaining) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(remaining)).AsSingle();
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(remaining)).AsSingle();
 
     static float MaxAcross(Vector512<float> values)
     {

@@ -70,7 +70,7 @@ internal sealed class SparseRows
     {
         var starts = _starts.AsSpan(row * (Blocks + 1), Blocks + 1);
         ref int positions = ref _positions[row * _stride];
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var lanes = Vector512<int>.Indices;
         int t = 0; // a multiple of 16: every entry before it is below the current bound
         starts[0] = 0;
         for (int b = 1; b < Blocks; b++)
