@@ -1,4 +1,4 @@
-using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Learning;
 using ScottPlot;
 
 namespace MlNetMnist.Host;

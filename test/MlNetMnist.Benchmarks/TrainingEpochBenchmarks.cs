@@ -1,14 +1,16 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers;
-using MlNetMnist.Trainers.Benchmarking;
+using MlNetMnist.Host.Bench;
+using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Autograd;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Learning;
 
 namespace MlNetMnist.Benchmarks;
 
 /// <summary>
-/// One training epoch of 784-50-10 on real MNIST, shuffled: the TorchSharp idiom (baseline) against our three engines,
+/// One training epoch of 784-50-10 on real MNIST, shuffled: the TorchSharp idiom (baseline) against our two engines,
 /// and the compute floor: one square float32 matmul of an epoch's FLOPs (2 · 1600³ ≈ 8.2 GFLOP, the epoch's 8.0).
 /// </summary>
 // In-process: a separately generated benchmark project would not carry the libtorch native assets
@@ -19,7 +21,7 @@ public class TrainingEpochBenchmarks
 {
     Dataset _train = null!;
     TrainingBenchmark.TorchSharpIdiom _idiom = null!;
-    Learner _managed = null!, _fused = null!, _autograd = null!;
+    Learner _managed = null!, _autograd = null!;
     readonly List<IDisposable> _owned = [];
     TorchSharp.torch.Tensor _a = null!, _b = null!;
 
@@ -33,21 +35,17 @@ public class TrainingEpochBenchmarks
         var train = ml.Data.LoadMnist(MnistFiles.EnsureAsync().GetAwaiter().GetResult()).Train;
         _train = Dataset.FromDataView(ml.Transforms.ScalePixels().Fit(train).Transform(train));
         _idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5, seed: 1);
-        _managed = Learner(MlpEngine.Managed);
-        _fused = Learner(MlpEngine.Fused);
-        _autograd = Learner(MlpEngine.Autograd);
+        _managed = Learner(ManagedEngine.Instance);
+        _autograd = Learner(AutogradEngine.Instance);
         _a = TorchSharp.torch.rand(1600, 1600);
         _b = TorchSharp.torch.rand(1600, 1600);
     }
 
     Learner Learner(MlpEngine engine)
     {
-        var model = MlpEngines.Create(engine, [_train.FeatureCount, 50, _train.ClassCount], BatchSize, 0.5f, generator: new TorchSharp.torch.Generator(1));
+        var (learner, model) = TrainingBenchmark.EngineLearner(engine, _train, null, 50, BatchSize, 0.5f, seed: 1);
         _owned.Add(model);
-        return new Learner(model, new DataLoader(_train, new DataLoaderOptions
-        {
-            BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = MlpEngines.DefaultWorkers(engine, BatchSize), Sparse = MlpEngines.ReadsSparseBatches(engine),
-        }));
+        return learner;
     }
 
     [Benchmark(Baseline = true)]
@@ -55,9 +53,6 @@ public class TrainingEpochBenchmarks
 
     [Benchmark]
     public void Managed() => _managed.Fit(1);
-
-    [Benchmark]
-    public void Fused() => _fused.Fit(1);
 
     [Benchmark]
     public void Autograd() => _autograd.Fit(1);

@@ -117,10 +117,9 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         {
             sparse.Clear();
             var labelSpan = labels.Span;
-            if (_options.NumWorkers == 0 && _dataset is Dataset inMemory)
+            if (_options.ViewRows && _dataset is Dataset inMemory)
             {
-                // No worker to copy rows ahead on another core: the batch shows the dataset's own sparse rows in its
-                // order, and the consumer copies them where it uses them (a model on several threads, in parallel).
+                // The batch shows the dataset's own sparse rows in its order; the consumer copies them where it uses them.
                 for (int i = 0; i < n; i++) labelSpan[i] = inMemory.Label(indices[i]);
                 sparse.ShowRows(inMemory.Sparse, indices);
             }

@@ -22,10 +22,16 @@ public sealed class DataLoaderOptions
     /// <summary>
     /// Hand out each row's nonzero features (<see cref="Batch.Sparse"/>) instead of a dense block: less to copy
     /// and to read for mostly-zero data and a model that skips zeros. The dataset supplies the rows
-    /// (<see cref="IDataset.AppendSparseRow"/>), so a custom <see cref="Collate"/> does not apply. Workers copy
-    /// each batch's rows ahead; with none, a batch of an in-memory <see cref="Dataset"/> is a view of its rows.
+    /// (<see cref="IDataset.AppendSparseRow"/>), so a custom <see cref="Collate"/> does not apply.
     /// </summary>
     public bool Sparse { get; set; }
+
+    /// <summary>
+    /// With <see cref="Sparse"/> and an in-memory <see cref="Dataset"/>: a batch is a view of the dataset's rows
+    /// instead of a copy, for a consumer that copies the rows itself where it uses them (nothing is left for workers
+    /// to copy ahead, so it suits <see cref="NumWorkers"/> = 0).
+    /// </summary>
+    public bool ViewRows { get; set; }
 
     /// <summary>Builds a batch from row indices; default <see cref="Collates.Default"/>.</summary>
     public Collate Collate { get; set; } = Collates.Default;

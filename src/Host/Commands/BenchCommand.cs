@@ -2,11 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers;
-using MlNetMnist.Trainers.Benchmarking;
-using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Host.Bench;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace MlNetMnist.Host.Commands;
 
@@ -53,17 +50,13 @@ internal static class BenchCommand
                 table.AddRow(batchSize.ToString(), "TorchSharp idiom", idiomSeconds.ToString("F3"), "1.00x",
                     $"{idiomSeconds / (gflop / big):F1}x", idiom.Accuracy(valid).ToString("F4"));
             }
-            foreach (var engine in new[] { MlpEngine.Managed, MlpEngine.Fused, MlpEngine.Autograd })
+            foreach (var engine in CommonOptions.Engines)
             {
-                using var generator = new Generator(1);
-                using var model = MlpEngines.Create(engine, [train.FeatureCount, 50, train.ClassCount], batchSize, 0.5f, generator: generator);
-                var learner = new Learner(model, new DataLoader(train, new DataLoaderOptions
-                {
-                    BatchSize = batchSize, Shuffle = true, Seed = 1, NumWorkers = MlpEngines.DefaultWorkers(engine, batchSize), Sparse = MlpEngines.ReadsSparseBatches(engine),
-                }));
+                var (learner, model) = TrainingBenchmark.EngineLearner(engine, train, valid, 50, batchSize, 0.5f, seed: 1);
+                using var owned = model;
                 double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
-                var (_, accuracy) = learner.Evaluate(new DataLoader(valid, new DataLoaderOptions { BatchSize = 1000 }));
-                table.AddRow(batchSize.ToString(), $"ours, {engine.ToString().ToLowerInvariant()}", seconds.ToString("F3"),
+                var (_, accuracy) = learner.Evaluate(new DataLoader(valid, engine.LoaderOptions(valid)));
+                table.AddRow(batchSize.ToString(), $"ours, {engine.Name.ToLowerInvariant()}", seconds.ToString("F3"),
                     $"{idiomSeconds / seconds:F2}x faster", $"{seconds / (gflop / big):F1}x", accuracy!.Value.ToString("F4"));
             }
         }

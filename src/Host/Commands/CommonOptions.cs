@@ -6,6 +6,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Autograd;
+using MlNetMnist.Trainers.Engines.Managed;
 
 namespace MlNetMnist.Host.Commands;
 
@@ -29,6 +32,27 @@ internal static class CommonOptions
             if (value is not ("test" or "valid")) result.AddError($"--split must be test or valid, got '{value}'.");
         });
         return split;
+    }
+
+    /// <summary>The engines the command line offers, by the names they store in model zips.</summary>
+    public static readonly IReadOnlyList<MlpEngine> Engines = [ManagedEngine.Instance, AutogradEngine.Instance];
+
+    public static Option<MlpEngine> Engine()
+    {
+        var engine = new Option<MlpEngine>("--engine")
+        {
+            Description = "How training steps are computed: managed (SIMD over nonzero inputs) or autograd (the lesson's modules on TorchSharp).",
+            DefaultValueFactory = _ => ManagedEngine.Instance,
+            CustomParser = result =>
+            {
+                string text = result.Tokens[0].Value;
+                var found = Engines.FirstOrDefault(e => e.Name.Equals(text, StringComparison.OrdinalIgnoreCase));
+                if (found is null) result.AddError($"--engine must be {string.Join(" or ", Engines.Select(e => e.Name.ToLowerInvariant()))}, got '{text}'.");
+                return found!;
+            },
+        };
+        engine.CompletionSources.Add(Engines.Select(e => e.Name.ToLowerInvariant()).ToArray());
+        return engine;
     }
 
     public static IDataView PickSplit(MnistSplits splits, string split) => split == "valid" ? splits.Valid : splits.Test;

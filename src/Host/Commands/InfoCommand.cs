@@ -28,9 +28,9 @@ internal static class InfoCommand
             table.AddRow("seed", t.Seed.ToString());
             table.AddRow("shuffle", t.Shuffle.ToString());
             table.AddRow("training rows", t.TrainingRows.ToString("N0"));
-            table.AddRow("engine", t.Engine.ToString().ToLowerInvariant());
+            table.AddRow("engine", t.Engine.ToLowerInvariant());
             console.Write(table);
-            console.Write(TrainCommand.HistoryTable(t.History));
+            console.Write(HistoryTable.Of(t.History));
             return Cli.Success;
         });
         return command;

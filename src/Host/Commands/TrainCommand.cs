@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Learning;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;
@@ -26,17 +27,18 @@ internal static class TrainCommand
             Description = "DataLoader worker threads (0: batches built on the training thread; default: one, or none when the step takes both cores).",
             CustomParser = result => CommonOptions.AtLeast(0)(result),
         };
+        var engine = CommonOptions.Engine();
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>() };
         var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") { data, hidden, epochs, batchSize, lr, workers, seed, output };
+        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") { data, hidden, epochs, batchSize, lr, workers, engine, seed, output };
         command.SetAction(async (parse, cancellation) =>
         {
             var options = new MlpOptions
             {
                 HiddenLayers = parse.GetValue(hidden)!, Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
                 LearningRate = parse.GetValue(lr), NumWorkers = parse.GetValue(workers), Seed = parse.GetValue(seed),
-                CancellationToken = cancellation,
+                Engine = parse.GetValue(engine)!, CancellationToken = cancellation,
             };
             await RunAsync(console, parse.GetValue(data), options, parse.GetValue(output)!, cancellation);
             return Cli.Success;
@@ -72,7 +74,7 @@ internal static class TrainCommand
 
         var mlp = CommonOptions.Mlp(model, output);
         var test = ml.MulticlassClassification.Evaluate(model.Transform(splits.Test));
-        console.Write(HistoryTable(mlp.Training.History));
+        console.Write(HistoryTable.Of(mlp.Training.History));
         console.MarkupLine($"test accuracy [bold]{test.MicroAccuracy:F4}[/] (macro {test.MacroAccuracy:F4}, log-loss {test.LogLoss:F4})");
 
         // The last point where Ctrl+C stops the command (exit 130, nothing saved); past it the three files are written and it exits 0.
@@ -115,38 +117,5 @@ internal static class TrainCommand
             double rate = p.Batch / Math.Max((DateTime.UtcNow - started).TotalSeconds, 1e-3);
             bar.Description = $"epoch {p.Epoch} loss {p.Loss:F4} {rate:F0} batches/s";
         });
-    }
-
-    public static Table HistoryTable(IReadOnlyList<EpochMetrics> history)
-    {
-        var table = new Table().AddColumns("epoch", "train loss", "valid loss", "valid accuracy", "seconds");
-        foreach (var e in history)
-            table.AddRow(e.Epoch.ToString(), e.TrainLoss.ToString("F4"), e.ValidLoss?.ToString("F4") ?? "-",
-                e.ValidAccuracy?.ToString("F4") ?? "-", e.Duration.TotalSeconds.ToString("F2"));
-        return table;
-    }
-}
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}
-
-/// <summary>Writes a file through a temporary sibling and a move, so a failure or Ctrl+C never leaves half a file.</summary>
-internal static class Atomic
-{
-    public static void Write(string path, Action<string> writeTo)
-    {
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            writeTo(temp);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
     }
 }

@@ -1,4 +1,4 @@
-namespace MlNetMnist.Trainers;
+namespace MlNetMnist.Trainers.Learning;
 
 /// <summary>One epoch's outcome: mean training loss, validation loss and accuracy (weighted by batch size), and time.</summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double? ValidLoss, double? ValidAccuracy, TimeSpan Duration);

@@ -1,26 +1,16 @@
 using System.Diagnostics;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Nn;
-using MlNetMnist.Trainers.Optim;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MlNetMnist.Trainers.Learning;
 
 /// <summary>
 /// The lesson's fit(epochs, model, loss_func, opt, train_dl, valid_dl): each epoch trains over the training
 /// batches, then evaluates over the validation batches; reports per batch and per epoch; stops between
-/// batches when cancelled. What a step does is the <see cref="ITrainable"/>'s business: the lesson's
-/// modules with autograd, or the fused engine.
+/// batches when cancelled. What a step does is the <see cref="ITrainable"/>'s business: an engine's MLP,
+/// or the lesson's modules with autograd (the TorchSharp add-on's ModuleTrainable).
 /// </summary>
 public sealed class Learner(ITrainable model, IBatchSource train, IBatchSource? valid = null)
 {
-    /// <summary>The lesson's signature: a module, a loss function and an optimizer.</summary>
-    public Learner(Module model, Func<Tensor, Tensor, Tensor> loss, Sgd optimizer, IBatchSource train, IBatchSource? valid = null)
-        : this(new ModuleTrainable(model, loss, optimizer), train, valid)
-    {
-    }
-
     public IReadOnlyList<EpochMetrics> Fit(int epochs, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var history = new List<EpochMetrics>();

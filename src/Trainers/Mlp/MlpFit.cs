@@ -1,18 +1,14 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
-using static TorchSharp.torch;
 
 namespace MlNetMnist.Trainers;
 
 /// <summary>What <see cref="MlpTrainer"/>'s Fit does: data into a Dataset and DataLoader, the chosen engine's MLP into a Learner.</summary>
 internal static class MlpFit
 {
-    /// <summary>Validation batches are only scored, so they can be large.</summary>
-    const int ValidationBatchSize = 1000;
-
     public static MlpModelParameters Run(IHost host, MlpOptions options, IDataView trainData, IDataView? validData, int seed)
     {
         var train = Dataset.FromDataView(trainData, options.FeatureColumnName, options.LabelColumnName);
@@ -25,27 +21,15 @@ internal static class MlpFit
         if (classCount < 2)
             throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
 
-        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
-        // Sparse batches pay while most values are zero (MNIST: 81%); past half nonzero the sparse copy is the larger.
-        bool sparse = MlpEngines.ReadsSparseBatches(options.Engine) && train.NonzeroShare() <= 0.5;
-        var trainLoader = new DataLoader(train, new DataLoaderOptions
-        {
-            BatchSize = options.BatchSize, Shuffle = options.Shuffle, Seed = seed, Sparse = sparse,
-            NumWorkers = options.NumWorkers ?? MlpEngines.DefaultWorkers(options.Engine, options.BatchSize),
-        });
-        var validLoader = valid is null ? null : new DataLoader(valid, new DataLoaderOptions
-        {
-            BatchSize = ValidationBatchSize, Sparse = sparse,
-            NumWorkers = options.NumWorkers ?? MlpEngines.DefaultWorkers(options.Engine, ValidationBatchSize),
-        });
+        var engine = options.Engine;
+        var trainLoader = new DataLoader(train, engine.LoaderOptions(train, options.BatchSize, options.Shuffle, seed, options.NumWorkers));
+        var validLoader = valid is null ? null : new DataLoader(valid, engine.LoaderOptions(valid, workers: options.NumWorkers));
 
-        using var generator = new Generator((ulong)seed);
-        using var model = MlpEngines.Create(options.Engine, sizes, Math.Max(options.BatchSize, ValidationBatchSize),
-            options.LearningRate, options.Momentum, options.WeightDecay, generator);
+        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
+        using var model = engine.Create(sizes, seed, options.Optimizer);
         var history = new Learner(model, trainLoader, validLoader).Fit(options.Epochs, options.Progress, options.CancellationToken);
-        var network = model.ToNetwork();
         var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.LearningRate,
-            options.Momentum, options.WeightDecay, seed, options.Shuffle, train.Count, history) { Engine = options.Engine };
-        return new MlpModelParameters(host, network, info);
+            options.Momentum, options.WeightDecay, seed, options.Shuffle, train.Count, history) { Engine = engine.Name };
+        return new MlpModelParameters(host, model.ToNetwork(), info);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Models;
 
 [assembly: LoadableClass(typeof(MlpModelParameters), null, typeof(SignatureLoadModel),
     "MlNetMnist MLP predictor", MlpModelParameters.LoaderSignature)]

@@ -1,4 +1,7 @@
 using Microsoft.ML;
+using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Managed;
+using MlNetMnist.Trainers.Learning;
 
 namespace MlNetMnist.Trainers;
 
@@ -37,13 +40,18 @@ public sealed class MlpOptions
 
     /// <summary>
     /// Threads that build minibatches ahead of the training loop (0: built on the training thread); results do not
-    /// depend on it. By default (null) <see cref="MlpEngines.DefaultWorkers"/> picks: one worker, which copies the
-    /// next batch on another core during the step, unless the step itself takes both cores.
+    /// depend on it. By default (null) the engine picks (<see cref="MlpEngine.LoaderOptions"/>).
     /// </summary>
     public int? NumWorkers { get; set; }
 
-    /// <summary>How a training step is computed; every engine trains the same model with the same loss and SGD.</summary>
-    public MlpEngine Engine { get; set; } = MlpEngine.Managed;
+    /// <summary>
+    /// How a training step is computed; every engine trains the same model with the same loss and SGD from the same
+    /// initial weights. Default <see cref="ManagedEngine"/>; the TorchSharp add-on package adds the lesson's autograd engine.
+    /// </summary>
+    public MlpEngine Engine { get; set; } = ManagedEngine.Instance;
+
+    /// <summary>The optimizer these options describe.</summary>
+    internal MlpOptimizer Optimizer => MlpOptimizer.Sgd(LearningRate, Momentum, WeightDecay);
 
     /// <summary>Rows to report validation loss and accuracy on after each epoch (also settable through Fit's second argument).</summary>
     public IDataView? ValidationData { get; set; }
@@ -67,6 +75,6 @@ public sealed class MlpOptions
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
         if (NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(NumWorkers), NumWorkers, "NumWorkers must be >= 0.");
-        if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
+        if (Engine is null) throw new ArgumentNullException(nameof(Engine), "Engine must name an engine.");
     }
 }

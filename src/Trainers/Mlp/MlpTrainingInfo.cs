@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MlNetMnist.Trainers.Learning;
+
 namespace MlNetMnist.Trainers;
 
 /// <summary>How a saved MLP was trained: its options and the metrics of every epoch. Stored in the model zip.</summary>
@@ -13,6 +17,20 @@ public sealed record MlpTrainingInfo(
     int TrainingRows,
     IReadOnlyList<EpochMetrics> History)
 {
-    /// <summary>How the steps were computed (both engines train the same model).</summary>
-    public MlpEngine Engine { get; init; }
+    /// <summary>The name of the engine that computed the steps (every engine trains the same model).</summary>
+    [JsonConverter(typeof(EngineNameConverter))]
+    public string Engine { get; init; } = "";
+
+    /// <summary>Reads the engine's name; the first builds of format 0x00010001 stored it as a number.</summary>
+    sealed class EngineNameConverter : JsonConverter<string>
+    {
+        static readonly string[] Numbered = ["Fused", "Autograd", "Managed"];
+
+        public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int n) && n >= 0 && n < Numbered.Length
+                ? Numbered[n]
+                : reader.GetString() ?? throw new JsonException("The engine's name is missing.");
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
 }

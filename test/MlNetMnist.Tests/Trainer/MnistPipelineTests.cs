@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Tests.Transforms;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Learning;
 
 namespace MlNetMnist.Tests.Trainer;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
-namespace MlNetMnist.Trainers.Fast;
+namespace MlNetMnist.Trainers.Engines.Managed;
 
 /// <summary>
 /// A fixed group of threads that run each phase of a step together: the caller is member 0, helper threads the

@@ -20,6 +20,17 @@ public sealed class Linear : Module
         Bias = RegisterParameter("bias", Uniform([outFeatures], bound, generator));
     }
 
+    /// <summary>A Linear layer starting from the given weight [out x in], row-major, and bias [out] (copied).</summary>
+    public Linear(int inFeatures, int outFeatures, float[] weight, float[] bias)
+    {
+        if (weight.Length != inFeatures * outFeatures || bias.Length != outFeatures)
+            throw new ArgumentException($"Linear({inFeatures}, {outFeatures}) takes {inFeatures * outFeatures} weights and {outFeatures} biases; got {weight.Length} and {bias.Length}.");
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = RegisterParameter("weight", tensor(weight, [outFeatures, inFeatures]));
+        Bias = RegisterParameter("bias", tensor(bias, [outFeatures]));
+    }
+
     public int InFeatures { get; }
 
     public int OutFeatures { get; }

@@ -1,7 +1,7 @@
-using MlNetMnist.Trainers.Fast;
+using MlNetMnist.Trainers.Engines.Managed;
 using static TorchSharp.torch;
 
-namespace MlNetMnist.Tests.Fast;
+namespace MlNetMnist.Tests.Engines;
 
 [TestClass]
 public sealed class KernelsTests

@@ -1,3 +1,4 @@
+using MlNetMnist.Trainers.Models;
 using static TorchSharp.torch;
 
 namespace MlNetMnist.Trainers.Nn;
@@ -33,5 +34,27 @@ public sealed class Sequential : Module
             layers.Add(new Linear(sizes[i], sizes[i + 1], generator));
         }
         return new Sequential([.. layers]);
+    }
+
+    /// <summary>The lesson's model starting from <paramref name="network"/>'s weights.</summary>
+    public static Sequential Mlp(MlpNetwork network)
+    {
+        var layers = new List<Module>();
+        for (int l = 0; l < network.LayerCount; l++)
+        {
+            if (l > 0) layers.Add(new ReLU());
+            layers.Add(new Linear(network.LayerSizes[l], network.LayerSizes[l + 1], network.GetWeights(l), network.GetBiases(l)));
+        }
+        return new Sequential([.. layers]);
+    }
+
+    /// <summary>The weights of an MLP made by <see cref="Mlp(IReadOnlyList{int}, Generator?)"/> as plain arrays.</summary>
+    public MlpNetwork ToNetwork()
+    {
+        var linears = _layers.OfType<Linear>().ToArray();
+        int[] sizes = [linears[0].InFeatures, .. linears.Select(l => l.OutFeatures)];
+        return new MlpNetwork(sizes,
+            linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
+            linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
     }
 }

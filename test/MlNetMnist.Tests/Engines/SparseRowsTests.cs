@@ -1,7 +1,7 @@
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Fast;
+using MlNetMnist.Trainers.Engines.Managed;
 
-namespace MlNetMnist.Tests.Fast;
+namespace MlNetMnist.Tests.Engines;
 
 /// <summary>The managed engine's rows know where each block of 128 positions starts, however the nonzeros fall.</summary>
 [TestClass]

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace MlNetMnist.Trainers.Fast;
+namespace MlNetMnist.Trainers.Engines.Managed;
 
 /// <summary>
 /// The kernels of <see cref="ManagedMlp"/>, on 512-bit vectors (AVX-512 where the CPU has it; .NET emulates them
@@ -25,7 +25,7 @@ internal static class Kernels
 
     /// <summary>outputs[r, :] = bias + Σ over row r's nonzero inputs x[k] · weights[k, :], for rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(ManagedMlp.Layer layer, SparseRows inputs, int from, int to, Span<float> outputs)
+    public static void Forward(ManagedLayer layer, SparseRows inputs, int from, int to, Span<float> outputs)
     {
         int width = layer.Width, c = 0;
         for (int r = from; r < to; r++) layer.Biases.Span.CopyTo(outputs.Slice(r * width, width));
@@ -151,7 +151,7 @@ internal static class Kernels
     /// <paramref name="preActivation"/>, was not positive: the ReLU's backward folded in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InputGradient(ManagedMlp.Layer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<float> preActivation, Span<float> below)
+    public static void InputGradient(ManagedLayer layer, ReadOnlySpan<float> gradient, ReadOnlySpan<float> preActivation, Span<float> below)
     {
         int width = below.Length;
         ref float wt = ref MemoryMarshal.GetReference(layer.Transposed.Span);

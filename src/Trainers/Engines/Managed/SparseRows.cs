@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MlNetMnist.DataViews;
 
-namespace MlNetMnist.Trainers.Fast;
+namespace MlNetMnist.Trainers.Engines.Managed;
 
 /// <summary>
 /// A batch of rows kept as their nonzero values and positions, in ascending position, with where each block of

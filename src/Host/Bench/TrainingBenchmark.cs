@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Learning;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MlNetMnist.Trainers.Benchmarking;
+namespace MlNetMnist.Host.Bench;
 
 /// <summary>
 /// Epoch timings of our engines against the TorchSharp idiom on the same data in one process, and the machine's
-/// matmul rate, for `mlnet-mnist bench` and the BenchmarkDotNet suite. Not used by training.
+/// matmul rate, for `mlnet-mnist bench`, the BenchmarkDotNet suite and the accuracy tests. Not used by training.
 /// </summary>
 public static class TrainingBenchmark
 {
@@ -67,6 +69,21 @@ public static class TrainingBenchmark
         }
     }
 
+    /// <summary>
+    /// An engine's MLP of 784-<paramref name="hidden"/>-10 (or the data's sizes) on <paramref name="train"/>, shuffled, with plain SGD, in a
+    /// Learner fed the batches the engine asks for: what the trainer runs, without the ML.NET plumbing around it.
+    /// Dispose the returned model.
+    /// </summary>
+    public static (Learner Learner, ITrainableMlp Model) EngineLearner(MlpEngine engine, Dataset train, Dataset? valid, int hidden,
+        int batchSize, float learningRate, int seed)
+    {
+        var model = engine.Create([train.FeatureCount, hidden, train.ClassCount], seed, MlpOptimizer.Sgd(learningRate));
+        var learner = new Learner(model,
+            new DataLoader(train, engine.LoaderOptions(train, batchSize, shuffle: true, seed)),
+            valid is null ? null : new DataLoader(valid, engine.LoaderOptions(valid)));
+        return (learner, model);
+    }
+
     /// <summary>Float32 matmul rate (GFLOP/s) of an m x k by k x n product, best of a few runs.</summary>
     public static double MatmulGflops(int m, int k, int n, int repeats = 5)
     {
@@ -94,7 +111,7 @@ public static class TrainingBenchmark
         return flop / 1e9;
     }
 
-    /// <summary>Warm-up epochs before timing: the runtime's tiered JIT settles over the first three or four (a managed epoch at batch 50 took 73, 85, 70, then 59 ms).</summary>
+    /// <summary>Warm-up epochs before timing: the runtime's tiered JIT and the loader's worker settle over the first three or four.</summary>
     public const int WarmupEpochs = 3;
 
     /// <summary>Median seconds of <paramref name="epochs"/> timed runs of <paramref name="epoch"/> after <see cref="WarmupEpochs"/> untimed ones.</summary>

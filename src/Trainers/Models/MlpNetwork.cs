@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace MlNetMnist.Trainers;
+namespace MlNetMnist.Trainers.Models;
 
 /// <summary>
 /// A trained multi-layer perceptron as plain arrays: Linear layers with ReLU between them and a softmax
@@ -46,16 +46,6 @@ public sealed class MlpNetwork
             _weights[l] = (float[])weights[l].Clone();
             _biases[l] = (float[])biases[l].Clone();
         }
-    }
-
-    /// <summary>The weights of the lesson's model (<see cref="Nn.Sequential.Mlp"/>) as plain arrays.</summary>
-    public static MlpNetwork Of(Nn.Sequential model)
-    {
-        var linears = model.Layers.OfType<Nn.Linear>().ToArray();
-        int[] sizes = [linears[0].InFeatures, .. linears.Select(l => l.OutFeatures)];
-        return new MlpNetwork(sizes,
-            linears.Select(l => l.Weight.data<float>().ToArray()).ToArray(),
-            linears.Select(l => l.Bias.data<float>().ToArray()).ToArray());
     }
 
     /// <summary>Input size, hidden sizes, class count.</summary>

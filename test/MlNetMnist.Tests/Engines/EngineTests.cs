@@ -1,20 +1,23 @@
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Commands;
 using MlNetMnist.Tests.Nn;
-using MlNetMnist.Trainers;
-using MlNetMnist.Trainers.Fast;
+using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Losses;
+using MlNetMnist.Trainers.Models;
 using MlNetMnist.Trainers.Nn;
 using MlNetMnist.Trainers.Optim;
-using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MlNetMnist.Tests.Fast;
+namespace MlNetMnist.Tests.Engines;
 
-/// <summary>The fast engines are the lesson's model, loss and SGD: they must step exactly as autograd and Sgd do.</summary>
+/// <summary>Every engine is the lesson's model, loss and SGD: it must step exactly as the lesson's modules, autograd and Sgd do.</summary>
 [TestClass]
 public sealed class EngineTests
 {
+    static MlpEngine Engine(string name) => CommonOptions.Engines.Single(e => e.Name == name);
+
     /// <summary>Random rows in which about a third of the values are exactly 0, as pixels and ReLU outputs often are.</summary>
     static Batch RandomBatch(int size, int features, int classes, int seed)
     {
@@ -25,23 +28,20 @@ public sealed class EngineTests
     }
 
     [TestMethod]
-    [DataRow(MlpEngine.Managed, 0f, 0f, 32)]
-    [DataRow(MlpEngine.Managed, 0f, 0f, 7)]
-    [DataRow(MlpEngine.Managed, 0.9f, 0f, 32)]
-    [DataRow(MlpEngine.Managed, 0.9f, 0.01f, 19)]
-    [DataRow(MlpEngine.Managed, 0f, 0f, 150)]      // split between the managed engine's threads
-    [DataRow(MlpEngine.Managed, 0.9f, 0.01f, 131)]
-    [DataRow(MlpEngine.Fused, 0f, 0f, 32)]
-    [DataRow(MlpEngine.Fused, 0f, 0f, 7)]
-    [DataRow(MlpEngine.Fused, 0.9f, 0f, 32)]
-    [DataRow(MlpEngine.Fused, 0.9f, 0.01f, 19)]
-    public void Steps_MatchAutogradAndSgd(MlpEngine engine, float momentum, float weightDecay, int batchSize)
+    [DataRow("Managed", 0f, 0f, 32)]
+    [DataRow("Managed", 0f, 0f, 7)]
+    [DataRow("Managed", 0.9f, 0f, 32)]
+    [DataRow("Managed", 0.9f, 0.01f, 19)]
+    [DataRow("Managed", 0f, 0f, 150)]      // split between the managed engine's threads
+    [DataRow("Managed", 0.9f, 0.01f, 131)]
+    public void Steps_MatchAutogradAndSgd(string engine, float momentum, float weightDecay, int batchSize)
     {
         // 150 inputs: two blocks of weight rows, the second partial; 70 hidden units: four whole 16-float
         // vectors and a tail; 12 and 5: tails only.
         int[] sizes = [150, 70, 12, 5];
-        using var fast = MlpEngines.Create(engine, sizes, maxBatchSize: batchSize, learningRate: 0.3f, momentum, weightDecay, new Generator(3));
-        using var model = Sequential.Mlp(sizes, new Generator(3));
+        var initial = LinearInit.Mlp(sizes, seed: 3);
+        using var fast = Engine(engine).Create(initial, MlpOptimizer.Sgd(0.3f, momentum, weightDecay));
+        using var model = Sequential.Mlp(initial);
         using var sgd = new Sgd(model.Parameters(), 0.3, momentum, weightDecay);
         var reference = new ModuleTrainable(model, Loss.CrossEntropy, sgd);
 
@@ -62,13 +62,13 @@ public sealed class EngineTests
     }
 
     [TestMethod]
-    [DataRow(MlpEngine.Managed)]
-    [DataRow(MlpEngine.Fused)]
-    public void Evaluate_MatchesTheModulesLossAndAccuracy(MlpEngine engine)
+    [DataRow("Managed")]
+    public void Evaluate_MatchesTheModulesLossAndAccuracy(string engine)
     {
         int[] sizes = [30, 16, 5];
-        using var fast = MlpEngines.Create(engine, sizes, 64, 0.3f, generator: new Generator(4));
-        using var model = Sequential.Mlp(sizes, new Generator(4));
+        var initial = LinearInit.Mlp(sizes, seed: 4);
+        using var fast = Engine(engine).Create(initial, MlpOptimizer.Sgd(0.3f));
+        using var model = Sequential.Mlp(initial);
         using var sgd = new Sgd(model.Parameters(), 0.3);
         var batch = RandomBatch(50, 30, 5, seed: 9);
         var (fastLoss, fastCorrect) = fast.EvaluateBatch(batch);
@@ -78,14 +78,13 @@ public sealed class EngineTests
     }
 
     [TestMethod]
-    [DataRow(MlpEngine.Managed, 32)]
-    [DataRow(MlpEngine.Managed, 200)] // split between threads: each thread's rows and the order of the sum are fixed
-    [DataRow(MlpEngine.Fused, 32)]
-    public void SameSeed_BitIdenticalWeights_AfterManySteps(MlpEngine engine, int batchSize)
+    [DataRow("Managed", 32)]
+    [DataRow("Managed", 200)] // split between threads: each thread's rows and the order of the sum are fixed
+    public void SameSeed_BitIdenticalWeights_AfterManySteps(string engine, int batchSize)
     {
         float[] Train()
         {
-            using var fast = MlpEngines.Create(engine, [30, 16, 5], batchSize, 0.3f, generator: new Generator(8));
+            using var fast = Engine(engine).Create([30, 16, 5], seed: 8, MlpOptimizer.Sgd(0.3f));
             for (int step = 0; step < 50; step++) fast.TrainBatch(RandomBatch(batchSize, 30, 5, seed: step));
             return fast.ToNetwork().GetWeights(0);
         }
@@ -99,8 +98,9 @@ public sealed class EngineTests
     public void ManagedThreads_SplitLargeBatches_AsOneThreadComputesThem(int threads)
     {
         // Summed in another order, so equal to float rounding; evaluation splits rows only, so exactly equal.
-        using var one = new ManagedMlp([60, 20, 4], 0.3f, momentum: 0.5f, generator: new Generator(2), threads: 1);
-        using var team = new ManagedMlp([60, 20, 4], 0.3f, momentum: 0.5f, generator: new Generator(2), threads: threads);
+        var initial = LinearInit.Mlp([60, 20, 4], seed: 2);
+        using var one = new ManagedMlp(initial, MlpOptimizer.Sgd(0.3f, momentum: 0.5f), threads: 1);
+        using var team = new ManagedMlp(initial, MlpOptimizer.Sgd(0.3f, momentum: 0.5f), threads: threads);
         Assert.AreEqual(threads, team.Threads);
         for (int step = 0; step < 5; step++)
         {
@@ -125,7 +125,7 @@ public sealed class EngineTests
         var before = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
         for (int i = 0; i < 20; i++)
         {
-            using var mlp = new ManagedMlp([10, 4, 2], 0.1f, threads: 3);
+            using var mlp = new ManagedMlp(LinearInit.Mlp([10, 4, 2], seed: 1), MlpOptimizer.Sgd(0.1f), threads: 3);
             mlp.TrainBatch(RandomBatch(200, 10, 2, seed: i));
         }
         Assert.IsLessThan(before + 10, System.Diagnostics.Process.GetCurrentProcess().Threads.Count, "helper threads outlived their models");
@@ -140,14 +140,13 @@ public sealed class EngineTests
     }
 
     [TestMethod]
-    [DataRow(MlpEngine.Managed)]
-    [DataRow(MlpEngine.Fused)]
-    [DataRow(MlpEngine.Autograd)]
-    public void SparseBatches_TrainExactlyAsDenseOnes(MlpEngine engine)
+    [DataRow("Managed")]
+    [DataRow("Autograd")]
+    public void SparseBatches_TrainExactlyAsDenseOnes(string engine)
     {
         (float[] Weights, double Loss, int Correct) Train(bool sparse)
         {
-            using var mlp = MlpEngines.Create(engine, [150, 40, 5], 32, 0.3f, generator: new Generator(6));
+            using var mlp = Engine(engine).Create([150, 40, 5], seed: 6, MlpOptimizer.Sgd(0.3f));
             for (int step = 0; step < 10; step++)
             {
                 var batch = RandomBatch(32, 150, 5, seed: step);

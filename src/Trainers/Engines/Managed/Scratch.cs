@@ -1,0 +1,63 @@
+using System.Runtime.CompilerServices;
+
+namespace MlNetMnist.Trainers.Engines.Managed;
+
+/// <summary>Working memory for batches of up to <see cref="Rows"/> rows, kept between steps.</summary>
+internal sealed class Scratch
+{
+    readonly ManagedLayer[] _layers;
+    readonly Memory<float>[] _outputs;   // layer l: [rows x width]: pre-activations; logits for the last
+    readonly Memory<float>[] _gradients; // layer l: d loss / d pre-activation, [rows x width]
+
+    public Scratch(int rows, ManagedLayer[] layers)
+    {
+        Rows = rows;
+        _layers = layers;
+        _outputs = layers.Select(layer => AlignedMemory.Floats(rows * layer.Width)).ToArray();
+        // The last layer's gradient is computed in place of its logits.
+        _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : AlignedMemory.Floats(rows * layer.Width)).ToArray();
+        Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
+        RowLoss = new double[rows];
+        RowCorrect = new bool[rows];
+    }
+
+    /// <summary>Each row's loss, written by whichever thread has the row.</summary>
+    public double[] RowLoss { get; }
+
+    /// <summary>Whether each row's prediction was right (evaluation).</summary>
+    public bool[] RowCorrect { get; }
+
+    public double LossSum(int rows)
+    {
+        double sum = 0;
+        for (int r = 0; r < rows; r++) sum += RowLoss[r];
+        return sum;
+    }
+
+    public int CorrectCount(int rows) => RowCorrect.AsSpan(0, rows).Count(true);
+
+    public int Rows { get; }
+
+    /// <summary>Layer l's input rows, sparse: the batch's features for the first, the ReLU of the layer below after.</summary>
+    public SparseRows[] Inputs { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Outputs(int layer) => _outputs[layer].Span;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Logits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Out);
+
+    /// <summary>Row <paramref name="row"/>'s logits with the padding to the layer's width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> PaddedLogits(int row) => _outputs[^1].Span.Slice(row * _layers[^1].Width, _layers[^1].Width);
+
+    /// <summary>Row <paramref name="row"/>'s pre-activations in layer <paramref name="layer"/>, padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Output(int layer, int row) => _outputs[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Gradients(int layer) => _gradients[layer].Span;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<float> Gradient(int layer, int row) => _gradients[layer].Span.Slice(row * _layers[layer].Width, _layers[layer].Width);
+}

@@ -1,0 +1,19 @@
+using MlNetMnist.Trainers.Models;
+
+namespace MlNetMnist.Trainers.Engines.Autograd;
+
+/// <summary>
+/// The lesson itself on TorchSharp: <see cref="Nn.Module"/>, <see cref="Nn.Linear"/>, <see cref="Nn.ReLU"/> and
+/// <see cref="Nn.Sequential"/>, <c>loss.backward()</c> and <see cref="Optim.Sgd"/>. Dense batches: libtorch multiplies
+/// every value, zero or not. Set <c>MlpOptions.Engine = AutogradEngine.Instance</c> to train with it.
+/// </summary>
+public sealed class AutogradEngine : MlpEngine
+{
+    public static AutogradEngine Instance { get; } = new();
+
+    AutogradEngine() { }
+
+    public override string Name => "Autograd";
+
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer) => new AutogradMlp(initial, optimizer);
+}
