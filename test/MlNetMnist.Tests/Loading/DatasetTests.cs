@@ -75,4 +75,56 @@ public sealed class DatasetTests
         Assert.ThrowsExactly<ArgumentException>(() => new Dataset(new float[5], new int[2], featureCount: 2));
         Assert.ThrowsExactly<ArgumentException>(() => new Dataset(new float[4], [0, 3], featureCount: 2, classCount: 3));
     }
+
+    /// <summary>Rows of 3 features with the given share of zeros, labels 0..3, as an IDataView without a row count (LoadFromEnumerable).</summary>
+    static (IDataView Data, float[] Features, int[] Labels) Rows(int count, double zeroShare)
+    {
+        var random = new Random(5);
+        var features = Enumerable.Range(0, count * 3).Select(_ => random.NextDouble() < zeroShare ? 0f : random.NextSingle() + 0.1f).ToArray();
+        var labels = Enumerable.Range(0, count).Select(i => i % 4).ToArray();
+        var rows = Enumerable.Range(0, count).Select(i => new IntRow { Label = labels[i], Features = features[(i * 3)..(i * 3 + 3)] });
+        return (Ml.Data.LoadFromEnumerable(rows), features, labels);
+    }
+
+    [TestMethod]
+    [DataRow(0.8, true)]   // MNIST-like: kept as nonzero values only
+    [DataRow(0.3, false)]  // more than half nonzero: one dense buffer
+    public void FromDataView_KeepsMostlyZeroRowsSparse_AndEveryRowReadsBackTheSame(double zeroShare, bool sparse)
+    {
+        // 2,500 rows: past the 1,000 that decide, and past the first guesses of both buffers (no row count to size them).
+        var (data, features, labels) = Rows(2500, zeroShare);
+        Assert.IsNull(data.GetRowCount());
+        var dataset = Dataset.FromDataView(data);
+        Assert.AreEqual(sparse, dataset.KeptSparse);
+        Assert.AreEqual(2500, dataset.Count);
+        var all = dataset[Enumerable.Range(0, 2500).ToArray()];
+        CollectionAssert.AreEqual(features, all.Features);
+        CollectionAssert.AreEqual(labels, all.Labels);
+        CollectionAssert.AreEqual(features[(3 * 2499)..], dataset[2499].Features.ToArray());
+        Assert.AreEqual(features.Count(x => x != 0) / (double)features.Length, dataset.NonzeroShare(), 0.02);
+        var row = new float[3];
+        for (int i = 0; i < 2500; i++)
+        {
+            dataset.Sparse.CopyTo(i, row);
+            CollectionAssert.AreEqual(features[(3 * i)..(3 * i + 3)], row, $"sparse row {i}");
+        }
+    }
+
+    [TestMethod]
+    public void FromDataView_MnistTrain_IsKeptSparse()
+    {
+        var ml = new MLContext(seed: 1);
+        var dataset = Dataset.FromDataView(ml.Transforms.ScalePixels().Fit(TestData.Splits(ml).Valid).Transform(TestData.Splits(ml).Valid));
+        Assert.IsTrue(dataset.KeptSparse);
+        Assert.AreEqual(10_000, dataset.Count);
+        Assert.AreEqual(0.19, dataset.NonzeroShare(), 0.01);
+    }
+
+    [TestMethod]
+    public void FromDataView_NoRows_GivesAnEmptyDataset()
+    {
+        var dataset = Dataset.FromDataView(Ml.Data.LoadFromEnumerable(Array.Empty<IntRow>()));
+        Assert.AreEqual(0, dataset.Count);
+        Assert.AreEqual(0, dataset.NonzeroShare());
+    }
 }
