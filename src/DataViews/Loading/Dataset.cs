@@ -7,7 +7,7 @@ namespace MlNetMnist.DataViews;
 /// The lesson's Dataset: rows of (features, label), read by single index or by a list of indices. Built from arrays
 /// (one contiguous row-major buffer) or, in one cursor pass, from any IDataView with a known-size float vector column
 /// and a key or integer label column; mostly-zero data read that way is kept as each row's nonzero values only
-/// (<see cref="Sparse"/>: MNIST's training split in 60 MB instead of 157).
+/// (<see cref="Sparse"/>: MNIST keeps a fifth of its values).
 /// </summary>
 public sealed class Dataset : IDataset
 {

@@ -66,7 +66,7 @@ public sealed class IdxFile
         return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
 
-    /// <summary>Header first, then the data straight into an array of the size it promises: no intermediate copies of a 47 MB file.</summary>
+    /// <summary>Header first, then the data straight into an array of the size it promises: no intermediate copies of the whole file.</summary>
     static IdxFile Read(string path, Stream stream, int expectedRank)
     {
         Span<byte> magic = stackalloc byte[4];

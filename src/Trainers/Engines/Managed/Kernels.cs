@@ -7,8 +7,8 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// <summary>
 /// The kernels of <see cref="ManagedMlp"/>, on 512-bit vectors (AVX-512 where the CPU has it; .NET emulates them
 /// elsewhere). A layer's weights are [in x width] row-major, width a whole number of vectors and rows 64-byte
-/// aligned, so that one input's weights to every output are a few whole cache lines (an epoch ran 18% faster than
-/// with rows straddling lines); inputs come as <see cref="SparseRows"/>, and only their nonzero values are
+/// aligned, so that one input's weights to every output are a few whole cache lines (no load straddles two);
+/// inputs come as <see cref="SparseRows"/>, and only their nonzero values are
 /// multiplied. The two big products walk the weights one block of rows at a time, a block
 /// small enough to stay in the L1 cache while every row of the batch uses it (the first layer's 784 x 64 floats,
 /// 200 KB, would not fit).
@@ -18,7 +18,7 @@ internal static class Kernels
     /// <summary>Columns handled together: four vectors held in registers.</summary>
     const int Chunk = 64;
 
-    /// <summary>Weight rows per block: 128 x 64 floats, 32 KB, within a 48 KB L1 data cache (64 and 256 measured no faster, unblocked 50% slower).</summary>
+    /// <summary>Weight rows per block: 128 x 64 floats, 32 KB, within a 48 KB L1 data cache (see the README's benchmarks).</summary>
     public const int BlockRows = 128;
 
     public static int Lanes => Vector512<float>.Count;
@@ -246,7 +246,7 @@ internal static class Kernels
         {
             var shifted = Vector512.LoadUnsafe(ref x, (nuint)c) - Vector512.Create(max);
             // exp below -87.3 is subnormal: kept, it would reach every later multiply, and each subnormal operand costs
-            // the CPU a slow assist (epochs grew 25% slower as a model became confident). Its effect on any weight is
+            // the CPU a slow assist, more of them as a model grows confident. Its effect on any weight is
             // below a float's resolution, so it becomes 0.
             var kept = Within(count - c) & Vector512.GreaterThanOrEqual(shifted, Vector512.Create(SmallestNormalExponent));
             var e = Vector512.ConditionalSelect(kept, Vector512.Exp(shifted), Vector512<float>.Zero);
