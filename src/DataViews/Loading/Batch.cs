@@ -22,7 +22,7 @@ public sealed class Batch
     }
 
     /// <summary>A batch of sparse rows: <paramref name="features"/> holds exactly <paramref name="size"/> rows.</summary>
-    public Batch(int index, int size, SparseFeatures features, Memory<int> labels)
+    public Batch(int index, int size, ISparseRows features, Memory<int> labels)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (features.Rows != size)
@@ -53,7 +53,7 @@ public sealed class Batch
         : throw new InvalidOperationException($"Batch {Index} holds sparse features: read Batch.Sparse, or Batch.CopyFeaturesTo for a dense copy.");
 
     /// <summary>Each row's nonzero features when the loader was asked for sparse batches; null for a dense batch.</summary>
-    public SparseFeatures? Sparse { get; }
+    public ISparseRows? Sparse { get; }
 
     /// <summary>Writes the features dense, Size x FeatureCount row-major, whichever form the batch holds.</summary>
     public void CopyFeaturesTo(Span<float> destination)

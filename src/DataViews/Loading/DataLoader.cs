@@ -115,16 +115,16 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         var labels = buffers.Labels.AsMemory(0, n);
         if (buffers.Sparse is { } sparse)
         {
-            sparse.Clear();
             var labelSpan = labels.Span;
             if (_options.ViewRows && _dataset is Dataset inMemory)
             {
                 // The batch shows the dataset's own sparse rows in its order; the consumer copies them where it uses them.
                 for (int i = 0; i < n; i++) labelSpan[i] = inMemory.Label(indices[i]);
-                sparse.ShowRows(inMemory.Sparse, indices);
+                buffers.View!.Show(inMemory.Sparse, indices);
+                return new Batch(index, n, buffers.View, labels);
             }
-            else
-                for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
+            sparse.Clear();
+            for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
             return new Batch(index, n, sparse, labels);
         }
         var features = buffers.Dense!.AsMemory(0, n * f);
@@ -142,5 +142,9 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
     }
 
     /// <summary>One batch's pooled storage: dense features or sparse rows, and labels.</summary>
-    sealed record Buffers(float[]? Dense, SparseFeatures? Sparse, int[] Labels);
+    sealed record Buffers(float[]? Dense, SparseFeatures? Sparse, int[] Labels)
+    {
+        /// <summary>With <see cref="DataLoaderOptions.ViewRows"/>: shows the batch's rows of the dataset instead of <see cref="Sparse"/>.</summary>
+        public SparseRowsView? View { get; } = Sparse is null ? null : new(Sparse, ReadOnlyMemory<int>.Empty);
+    }
 }

@@ -9,14 +9,12 @@ namespace MlNetMnist.DataViews;
 /// <summary>
 /// Rows of features kept as their nonzero values and the positions of those values, in ascending position
 /// (compressed sparse rows): the batches of a DataLoader with <see cref="DataLoaderOptions.Sparse"/>, and a
-/// <see cref="Dataset"/>'s compact copy of itself. An MNIST row is 784 pixels of which about 150 are nonzero, so
+/// <see cref="Dataset"/>'s compact rows. <see cref="SparseRowsView"/> shows some of its rows without copying them. An MNIST row is 784 pixels of which about 150 are nonzero, so
 /// a model that skips zeros reads a fifth of the data.
 /// </summary>
-public sealed class SparseFeatures
+public sealed class SparseFeatures : ISparseRows
 {
     int[] _rowStarts;  // row r: entries [_rowStarts[r], _rowStarts[r + 1])
-    SparseFeatures? _source; // set for a view: row r is _source's row _sourceRows[r], nothing copied
-    ReadOnlyMemory<int> _sourceRows;
     int[] _positions;  // with room for a whole vector stored past the last entry
     float[] _values;
 
@@ -38,46 +36,19 @@ public sealed class SparseFeatures
     public int Rows { get; private set; }
 
     /// <summary>Nonzero values held, over all rows.</summary>
-    public int Count
-    {
-        get
-        {
-            if (_source is null) return _rowStarts[Rows];
-            int count = 0;
-            for (int r = 0; r < Rows; r++) count += Row(r).Positions.Length;
-            return count;
-        }
-    }
+    public int Count => _rowStarts[Rows];
 
     /// <summary>Row <paramref name="row"/>'s nonzero values and their positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // per row of every batch
     public SparseRow Row(int row)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"There are {Rows} rows.");
-        if (_source is not null) return _source.Row(_sourceRows.Span[row]);
         int start = _rowStarts[row], length = _rowStarts[row + 1] - start;
         return new(_positions.AsSpan(start, length), _values.AsSpan(start, length));
     }
 
     /// <summary>Empties it, keeping the buffers.</summary>
-    public void Clear()
-    {
-        Rows = 0;
-        _source = null;
-        _sourceRows = default;
-    }
-
-    /// <summary>
-    /// Makes it a view of rows <paramref name="rows"/> of <paramref name="source"/>, nothing copied: what a sparse
-    /// batch of an in-memory <see cref="Dataset"/> is. Valid while those rows are; <see cref="Clear"/> ends it.
-    /// </summary>
-    internal void ShowRows(SparseFeatures source, ReadOnlyMemory<int> rows)
-    {
-        if (source.FeatureCount != FeatureCount)
-            throw new ArgumentException($"The source holds rows of {source.FeatureCount} features; these rows have {FeatureCount}.", nameof(source));
-        Clear();
-        (_source, _sourceRows, Rows) = (source, rows, rows.Length);
-    }
+    public void Clear() => Rows = 0;
 
     /// <summary>Adds a row given as its nonzero values and their ascending positions (as <see cref="Row"/> gives them).</summary>
     /// <exception cref="ArgumentException">Positions and values differ in number, or a position is out of order or outside 0..FeatureCount - 1.</exception>
@@ -96,7 +67,6 @@ public sealed class SparseFeatures
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void AppendValid(SparseRow row)
     {
-        if (_source is not null) throw new InvalidOperationException("This is a view of another's rows: Clear it before appending.");
         Reserve(row.Positions.Length);
         int start = _rowStarts[Rows];
         row.Positions.CopyTo(_positions.AsSpan(start));
@@ -107,22 +77,12 @@ public sealed class SparseFeatures
     /// <summary>Adds a dense row of <see cref="FeatureCount"/> values, keeping its nonzero ones (NaN included).</summary>
     public void AppendDense(ReadOnlySpan<float> row)
     {
-        if (_source is not null) throw new InvalidOperationException("This is a view of another's rows: Clear it before appending.");
         if (row.Length != FeatureCount)
             throw new ArgumentException($"The row has {row.Length} values; these rows have {FeatureCount}.", nameof(row));
         Reserve(FeatureCount);
         int start = _rowStarts[Rows];
         int count = Compress(row, _positions.AsSpan(start), _values.AsSpan(start));
         _rowStarts[++Rows] = start + count;
-    }
-
-    /// <summary>Writes row <paramref name="row"/> out dense into <paramref name="destination"/> (<see cref="FeatureCount"/> values).</summary>
-    public void CopyTo(int row, Span<float> destination)
-    {
-        destination = destination[..FeatureCount];
-        destination.Clear();
-        var (positions, values) = Row(row);
-        for (int t = 0; t < positions.Length; t++) destination[positions[t]] = values[t];
     }
 
     /// <summary>
@@ -173,19 +133,5 @@ public sealed class SparseFeatures
             Array.Resize(ref _positions, size);
             Array.Resize(ref _values, size);
         }
-    }
-}
-
-/// <summary>One row of <see cref="SparseFeatures"/>: nonzero values and their ascending positions.</summary>
-public readonly ref struct SparseRow(ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
-{
-    public ReadOnlySpan<int> Positions { get; } = positions;
-
-    public ReadOnlySpan<float> Values { get; } = values;
-
-    public void Deconstruct(out ReadOnlySpan<int> positions, out ReadOnlySpan<float> values)
-    {
-        positions = Positions;
-        values = Values;
     }
 }

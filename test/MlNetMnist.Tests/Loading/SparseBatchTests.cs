@@ -14,7 +14,7 @@ public sealed class SparseBatchTests
         return new Dataset(x, Enumerable.Range(0, count).Select(i => i % 3).ToArray(), features, classCount: 3);
     }
 
-    static float[] Dense(SparseFeatures sparse, int row)
+    static float[] Dense(ISparseRows sparse, int row)
     {
         var dense = new float[sparse.FeatureCount];
         sparse.CopyTo(row, dense);
@@ -106,24 +106,22 @@ public sealed class SparseBatchTests
     }
 
     [TestMethod]
-    public void View_ShowsTheSourcesRowsInItsOrder_UntilCleared()
+    public void View_ShowsTheSourcesRowsInItsOrder()
     {
         var source = new SparseFeatures(6);
         source.AppendDense([0, 1, 0, 0, 2, 0]);
         source.AppendDense([3, 0, 0, 0, 0, 4]);
         source.AppendDense([0, 0, 0, 0, 0, 0]);
-        var view = new SparseFeatures(6);
-        view.ShowRows(source, new[] { 2, 0, 0, 1 });
+        var view = new SparseRowsView(source, new[] { 2, 0, 0, 1 });
         Assert.AreEqual(4, view.Rows);
-        Assert.AreEqual(6, view.Count);
+        CollectionAssert.AreEqual(new float[6], Dense(view, 0));
         CollectionAssert.AreEqual(new float[] { 0, 1, 0, 0, 2, 0 }, Dense(view, 1));
         CollectionAssert.AreEqual(new float[] { 3, 0, 0, 0, 0, 4 }, Dense(view, 3));
-        Assert.ThrowsExactly<InvalidOperationException>(() => view.AppendDense(new float[6]));
-        Assert.ThrowsExactly<ArgumentException>(() => new SparseFeatures(5).ShowRows(source, new[] { 0 }));
-        view.Clear();
-        view.AppendDense([0, 0, 7, 0, 0, 0]);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => view.Show(new SparseFeatures(5), new[] { 0 }));
+        StringAssert.Contains(error.Message, "The source holds rows of 5 features; these rows have 6.");
+        view.Show(source, new[] { 1 });
         Assert.AreEqual(1, view.Rows);
-        CollectionAssert.AreEqual(new float[] { 0, 0, 7, 0, 0, 0 }, Dense(view, 0));
+        CollectionAssert.AreEqual(new float[] { 3, 0, 0, 0, 0, 4 }, Dense(view, 0));
     }
 
     sealed class CopyRowOnly(Dataset data) : IDataset
