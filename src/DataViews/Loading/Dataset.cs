@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 
@@ -141,30 +143,57 @@ public sealed class Dataset : IDataset
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (ML.NET's schema-mismatch wording).</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
-    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label")
+    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label") =>
+        TryFromDataView(data, long.MaxValue, out var dataset, featureColumn, labelColumn) ? dataset : throw new UnreachableException();
+
+    /// <summary>
+    /// <see cref="FromDataView"/>, unless the rows would take more than <paramref name="maxBytes"/> in memory: then
+    /// false, decided from the first rows when the view knows its row count, else as soon as the rows read pass the limit.
+    /// </summary>
+    public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out Dataset? dataset,
+        string featureColumn = "Features", string labelColumn = "Label")
     {
         using var reader = new RowReader(data, featureColumn, labelColumn);
         int f = reader.FeatureCount;
-        long expected = data.GetRowCount() ?? SampleRows;
-        var labels = new int[Math.Max(expected, 1)];
+        long? count = data.GetRowCount();
+        long expected = count ?? SampleRows;
+        dataset = null;
+        var labels = new int[Math.Max(Math.Min(expected, Array.MaxLength), 1)];
         // The first rows, dense, decide how the rest are kept.
         var first = new float[checked(Math.Min(expected, SampleRows) * f)];
         int rows = 0;
-        while (rows < SampleRows && Read(reader, ref first, ref labels, rows, f)) rows++;
+        while (rows < SampleRows && Read(reader, ref first, ref labels, rows, f, Budget.None, out _)) rows++;
         long nonzero = 0;
         for (int r = 0; r < rows; r++) nonzero += CountNonzero(first.AsSpan(r * f, f));
         double share = rows == 0 ? 1 : (double)nonzero / ((long)rows * f);
-        return share <= 0.5 ? ReadSparse(reader, first, labels, rows, f, EntryGuess(expected, f, share)) : ReadDense(reader, first, labels, rows, f);
+        bool sparse = share <= 0.5;
+        double bytesPerRow = sizeof(int) + (sparse ? share * f * (sizeof(float) + sizeof(int)) + sizeof(int) : f * sizeof(float));
+        if (count is long known && known * bytesPerRow > maxBytes) return false;
+        var budget = new Budget(maxBytes, bytesPerRow);
+        dataset = sparse ? ReadSparse(reader, first, labels, rows, f, EntryGuess(expected, f, share), budget) : ReadDense(reader, first, labels, rows, f, budget);
+        return dataset is not null;
     }
 
-    static Dataset ReadSparse(RowReader reader, float[] first, int[] labels, int rows, int f, int entryGuess)
+    /// <summary>Whether rows read so far (estimated from the first rows' size) still fit in memory.</summary>
+    readonly record struct Budget(long MaxBytes, double BytesPerRow)
+    {
+        public static Budget None => new(long.MaxValue, 0);
+
+        public bool Holds(long rows) => rows * BytesPerRow <= MaxBytes;
+    }
+
+    static Dataset? ReadSparse(RowReader reader, float[] first, int[] labels, int rows, int f, int entryGuess, Budget budget)
     {
         var sparse = new SparseFeatures(f, labels.Length, entryGuess);
         for (int r = 0; r < rows; r++) sparse.AppendDense(first.AsSpan(r * f, f));
         var row = first.Length >= f ? first : new float[f];
         while (reader.Next(row.AsSpan(0, f), out int label))
         {
-            if (rows == labels.Length) Array.Resize(ref labels, labels.Length * 2);
+            if (rows == labels.Length)
+            {
+                if (!budget.Holds(2L * rows)) return null;
+                Array.Resize(ref labels, labels.Length * 2);
+            }
             labels[rows++] = label;
             sparse.AppendDense(row.AsSpan(0, f));
         }
@@ -172,11 +201,13 @@ public sealed class Dataset : IDataset
         return new Dataset(null, sparse, labels, f, reader.KeyCount);
     }
 
-    static Dataset ReadDense(RowReader reader, float[] first, int[] labels, int rows, int f)
+    static Dataset? ReadDense(RowReader reader, float[] first, int[] labels, int rows, int f, Budget budget)
     {
         var features = first.Length >= labels.Length * f ? first : new float[checked(labels.Length * f)];
         if (features != first) first.AsSpan(0, rows * f).CopyTo(features);
-        while (Read(reader, ref features, ref labels, rows, f)) rows++;
+        bool overBudget;
+        while (Read(reader, ref features, ref labels, rows, f, budget, out overBudget)) rows++;
+        if (overBudget) return null;
         if (rows < labels.Length)
         {
             Array.Resize(ref labels, rows);
@@ -185,13 +216,21 @@ public sealed class Dataset : IDataset
         return new Dataset(features, null, labels, f, reader.KeyCount);
     }
 
-    /// <summary>Reads the next row into row <paramref name="row"/> of the buffers, growing them only when a row is really there.</summary>
-    static bool Read(RowReader reader, ref float[] features, ref int[] labels, int row, int f)
+    /// <summary>
+    /// Reads the next row into row <paramref name="row"/> of the buffers, growing them only when a row is really there
+    /// and the <paramref name="budget"/> holds the grown size (else false, with <paramref name="overBudget"/>).
+    /// </summary>
+    static bool Read(RowReader reader, ref float[] features, ref int[] labels, int row, int f, Budget budget, out bool overBudget)
     {
+        overBudget = false;
         if (row * f < features.Length) return reader.Next(features.AsSpan(row * f, f), out labels[row]);
         var next = new float[f];
         if (!reader.Next(next, out int label)) return false;
-        if (row == labels.Length) Array.Resize(ref labels, labels.Length * 2);
+        if (row == labels.Length)
+        {
+            if (overBudget = !budget.Holds(2L * row)) return false;
+            Array.Resize(ref labels, labels.Length * 2);
+        }
         Array.Resize(ref features, checked(labels.Length * f));
         next.CopyTo(features.AsSpan(row * f));
         labels[row] = label;

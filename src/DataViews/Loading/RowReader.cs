@@ -100,5 +100,23 @@ internal sealed class RowReader : IDisposable
         return -1;
     }
 
+    /// <summary>
+    /// The label column's class count without reading the features: its key count, or the largest integer label + 1
+    /// (one pass over that column alone); and the row count.
+    /// </summary>
+    public static (int ClassCount, long Rows) CountClassesAndRows(IDataView data, string labelColumn)
+    {
+        var label = data.Schema.GetColumnOrNull(labelColumn) ?? throw SchemaMismatch("label", labelColumn, "column not found");
+        using var cursor = data.GetRowCursor([label]);
+        var (get, keyCount) = LabelGetter(cursor, label);
+        long rows = 0, max = -1;
+        while (cursor.MoveNext())
+        {
+            if (keyCount is null) max = Math.Max(max, get());
+            rows++;
+        }
+        return ((int)Math.Min(keyCount ?? max + 1, int.MaxValue), rows);
+    }
+
     public void Dispose() => _cursor.Dispose();
 }

@@ -19,9 +19,15 @@ public sealed class StreamingBatchSource : IBatchSource
         ArgumentNullException.ThrowIfNull(data);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "Batch size must be at least 1.");
         if (shuffleBufferRows < 1) throw new ArgumentOutOfRangeException(nameof(shuffleBufferRows), shuffleBufferRows, "The shuffle buffer needs at least one row.");
-        using (new RowReader(data, featureColumn, labelColumn)) { } // schema errors now, not at the first epoch
+        using (var reader = new RowReader(data, featureColumn, labelColumn)) FeatureCount = reader.FeatureCount; // schema errors now, not at the first epoch
         (_data, _batchSize, _bufferRows, _seed, _featureColumn, _labelColumn) = (data, batchSize, shuffleBufferRows, seed, featureColumn, labelColumn);
     }
+
+    /// <summary>Values per row.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>The label's class count (its key count, or the largest integer label + 1) and the row count, from one pass over the label column alone.</summary>
+    public (int ClassCount, long Rows) CountClassesAndRows() => RowReader.CountClassesAndRows(_data, _labelColumn);
 
     /// <summary>Batches per epoch when the view knows its row count; -1 otherwise.</summary>
     public int BatchCount => _data.GetRowCount() is long rows ? (int)((rows + _batchSize - 1) / _batchSize) : -1;

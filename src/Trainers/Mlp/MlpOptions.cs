@@ -53,6 +53,16 @@ public sealed class MlpOptions
     /// <summary>The optimizer these options describe.</summary>
     internal MlpOptimizer Optimizer => MlpOptimizer.Sgd(LearningRate, Momentum, WeightDecay);
 
+    /// <summary>
+    /// Training (and validation) data that would take more memory than this, in bytes, is not copied into memory but
+    /// streamed from the IDataView every epoch through a shuffle buffer of <see cref="ShuffleBufferRows"/> rows.
+    /// Mostly-zero rows are counted at their compact size. Default 1 GiB.
+    /// </summary>
+    public long MemoryBudgetBytes { get; set; } = 1L << 30;
+
+    /// <summary>Rows of the shuffle buffer when the training data is streamed (see <see cref="MemoryBudgetBytes"/>): each batch draws from them at random.</summary>
+    public int ShuffleBufferRows { get; set; } = 10_000;
+
     /// <summary>Rows to report validation loss and accuracy on after each epoch (also settable through Fit's second argument).</summary>
     public IDataView? ValidationData { get; set; }
 
@@ -74,6 +84,8 @@ public sealed class MlpOptions
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a positive number.");
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
+        if (MemoryBudgetBytes < 1) throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "MemoryBudgetBytes must be positive.");
+        if (ShuffleBufferRows < 1) throw new ArgumentOutOfRangeException(nameof(ShuffleBufferRows), ShuffleBufferRows, "ShuffleBufferRows must be at least 1.");
         if (NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(NumWorkers), NumWorkers, "NumWorkers must be >= 0.");
         if (Engine is null) throw new ArgumentNullException(nameof(Engine), "Engine must name an engine.");
     }

@@ -14,7 +14,7 @@ public sealed record MlpTrainingInfo(
     float WeightDecay,
     int Seed,
     bool Shuffle,
-    int TrainingRows,
+    long TrainingRows,
     IReadOnlyList<EpochMetrics> History)
 {
     /// <summary>The name of the engine that computed the steps (every engine trains the same model).</summary>
