@@ -138,7 +138,10 @@ public sealed class MlpNetwork
         var biases = new float[count - 1][];
         for (int l = 0; l < count - 1; l++)
         {
-            weights[l] = ReadFloats(reader, checked(sizes[l + 1] * sizes[l]), where);
+            long values = (long)sizes[l + 1] * sizes[l];
+            if (values > Array.MaxLength)
+                throw new InvalidDataException($"{where}: layer {l} of {sizes[l]} x {sizes[l + 1]} holds more weights than an array can.");
+            weights[l] = ReadFloats(reader, (int)values, where);
             biases[l] = ReadFloats(reader, sizes[l + 1], where);
         }
         return new MlpNetwork(sizes, weights, biases);
@@ -149,6 +152,10 @@ public sealed class MlpNetwork
 
     static float[] ReadFloats(BinaryReader reader, int count, string where)
     {
+        // A damaged size must not allocate gigabytes for weights the file does not hold.
+        if (reader.BaseStream.CanSeek && reader.BaseStream.Length - reader.BaseStream.Position < 4L * count)
+            throw new InvalidDataException($"{where}: the weights end early (truncated model): {count} values announced, " +
+                                           $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes left.");
         var values = new float[count];
         var bytes = MemoryMarshal.AsBytes(values.AsSpan());
         for (int done = 0; done < bytes.Length;)
