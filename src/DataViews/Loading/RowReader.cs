@@ -91,7 +91,8 @@ internal sealed class RowReader : IDisposable
         long value = _label();
         // One vectorised sum finds a non-finite value fast; the scan then says where.
         if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(features)) && FirstNonFinite(features) is var index and >= 0)
-            throw new InvalidDataException($"Feature column '{_featureColumn}' holds {features[index]} at row {Row}, slot {index}: features must be finite.");
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"Feature column '{_featureColumn}' holds {features[index]} at row {Row}, slot {index}: features must be finite."));
         if (value < 0)
             throw new InvalidDataException(_keyCount is null
                 ? $"Label column '{_labelColumn}' holds {value} at row {Row}: class indices start at 0."
