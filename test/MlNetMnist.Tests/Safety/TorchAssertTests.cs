@@ -11,10 +11,10 @@ public sealed class TorchAssertTests
     public void Close_FailsOnNaN()
     {
         using var nan = full(3, float.NaN);
-        using var ones = ones(3);
-        Assert.ThrowsExactly<AssertFailedException>(() => TorchAssert.Close(ones, nan, what: "all-NaN implementation"));
+        using var one = ones(3);
+        Assert.ThrowsExactly<AssertFailedException>(() => TorchAssert.Close(one, nan, what: "all-NaN implementation"));
         Assert.ThrowsExactly<AssertFailedException>(() => TorchAssert.Close(nan, nan, what: "NaN on both sides"));
-        Assert.ThrowsExactly<AssertFailedException>(() => TorchAssert.RelativelyClose(ones, nan, 1e-3, "relative, NaN"));
-        TorchAssert.Close(ones, ones, what: "equal");
+        Assert.ThrowsExactly<AssertFailedException>(() => TorchAssert.RelativelyClose(one, nan, 1e-3, "relative, NaN"));
+        TorchAssert.Close(one, one, what: "equal");
     }
 }
