@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using MlNetMnist.Host.Commands;
 using Spectre.Console;
 
@@ -9,8 +10,15 @@ public static class Cli
 {
     public const int Success = 0, Failure = 1, BadArguments = 2, Cancelled = 130;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) =>
+        RunAsync(args, output, error, CancellationToken.None);
+
+    /// <summary>Runs one command; <paramref name="cancellation"/> stops it as Ctrl+C does (exit 130).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
+        // Numbers print as the options read them ("0.5", "39,760") on every machine. CurrentCulture flows with the
+        // async call, so the caller's own culture is back when this returns.
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var console = Terminal.Create(output);
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of failures.", Recursive = true };
         var root = new RootCommand("The fast.ai minibatch-training lesson on ML.NET: train, evaluate and query an MLP on MNIST.")
@@ -25,7 +33,7 @@ public static class Cli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
             return Bad(error, parse.Errors[0].Message);
-        using var cancel = new CancellationTokenSource();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         try
@@ -36,13 +44,12 @@ public static class Cli
         {
             return Bad(error, e.Message);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (Causes(e).Any(c => c is OperationCanceledException))
         {
             error.WriteLine("mlnet-mnist: cancelled; nothing was saved.");
             return Cancelled;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or FormatException
-                                      or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) // whatever it is, one line (the stack with --verbose) and exit 1
         {
             error.WriteLine($"mlnet-mnist: {Innermost(e).Message.Split('\n')[0].Trim()}");
             if (parse.GetValue(verbose)) error.WriteLine(e);
@@ -58,6 +65,12 @@ public static class Cli
     {
         error.WriteLine($"mlnet-mnist: {message} (see --help)");
         return BadArguments;
+    }
+
+    /// <summary><paramref name="e"/> and its inner exceptions: ML.NET wraps a cancelled Fit in its own.</summary>
+    static IEnumerable<Exception> Causes(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException) yield return e;
     }
 
     /// <summary>ML.NET wraps load failures in layers of "Error during class instantiation": the innermost says what is wrong.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -10,6 +11,7 @@ namespace MlNetMnist.DataViews;
 /// </summary>
 internal sealed class RowReader : IDisposable
 {
+    readonly IDataView _data;
     readonly DataViewRowCursor _cursor;
     readonly ValueGetter<VBuffer<float>> _features;
     readonly Func<long> _label;
@@ -29,12 +31,16 @@ internal sealed class RowReader : IDisposable
         FeatureCount = vector.Size;
         _featureColumn = featureColumn;
         _labelColumn = labelColumn;
+        _data = data;
         _cursor = data.GetRowCursor([feature, label]);
         _features = _cursor.GetGetter<VBuffer<float>>(feature);
         (_label, _keyCount) = LabelGetter(_cursor, label);
     }
 
     public int FeatureCount { get; }
+
+    /// <summary>The most classes an integer label can make (labels 0 to this - 1): a class index is an int.</summary>
+    public const int MaxIntegerClasses = int.MaxValue;
 
     /// <summary>The label's key count, or null for an integer label.</summary>
     public int? KeyCount => _keyCount;
@@ -45,7 +51,7 @@ internal sealed class RowReader : IDisposable
     static ArgumentOutOfRangeException SchemaMismatch(string role, string column, string what) =>
         new(column, $"Schema mismatch for {role} column '{column}': {what}.");
 
-    static (Func<long>, int?) LabelGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    (Func<long>, int?) LabelGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
     {
         Func<long> Make<T>(Func<T, long> convert)
         {
@@ -55,10 +61,12 @@ internal sealed class RowReader : IDisposable
         }
         return column.Type switch
         {
-            KeyDataViewType key when key.Count <= int.MaxValue && key.RawType == typeof(uint) => (Make<uint>(v => (long)v - 1), (int)key.Count),
-            KeyDataViewType key when key.Count <= int.MaxValue && key.RawType == typeof(byte) => (Make<byte>(v => (long)v - 1), (int)key.Count),
-            KeyDataViewType key when key.Count <= int.MaxValue && key.RawType == typeof(ushort) => (Make<ushort>(v => (long)v - 1), (int)key.Count),
-            KeyDataViewType key when key.Count <= int.MaxValue && key.RawType == typeof(ulong) => (Make<ulong>(v => (long)v - 1), (int)key.Count),
+            KeyDataViewType key when key.Count > int.MaxValue =>
+                throw SchemaMismatch("label", column.Name, $"a key type of {key.Count} values; at most {int.MaxValue} classes are supported"),
+            KeyDataViewType key when key.RawType == typeof(uint) => (Make<uint>(v => (long)v - 1), (int)key.Count),
+            KeyDataViewType key when key.RawType == typeof(byte) => (Make<byte>(v => (long)v - 1), (int)key.Count),
+            KeyDataViewType key when key.RawType == typeof(ushort) => (Make<ushort>(v => (long)v - 1), (int)key.Count),
+            KeyDataViewType key when key.RawType == typeof(ulong) => (Make<ulong>(v => (long)v - 1), (int)key.Count),
             var t when t == NumberDataViewType.Byte => (Make<byte>(v => v), null),
             var t when t == NumberDataViewType.SByte => (Make<sbyte>(v => v), null),
             var t when t == NumberDataViewType.Int16 => (Make<short>(v => v), null),
@@ -66,9 +74,13 @@ internal sealed class RowReader : IDisposable
             var t when t == NumberDataViewType.Int32 => (Make<int>(v => v), null),
             var t when t == NumberDataViewType.UInt32 => (Make<uint>(v => v), null),
             var t when t == NumberDataViewType.Int64 => (Make<long>(v => v), null),
+            var t when t == NumberDataViewType.UInt64 => (Make<ulong>(v => v <= long.MaxValue ? (long)v : throw LabelBeyondTheClasses(v)), null),
             _ => throw SchemaMismatch("label", column.Name, $"expected KeyType or integer, got {column.Type}"),
         };
     }
+
+    InvalidDataException LabelBeyondTheClasses<T>(T value) => new(string.Create(CultureInfo.InvariantCulture,
+        $"Label column '{_labelColumn}' holds {value} at row {Row}: an integer label is a class index, and at most {MaxIntegerClasses} classes (0 to {MaxIntegerClasses - 1}) are supported."));
 
     /// <summary>Reads the next row into <paramref name="features"/>; false at the end.</summary>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label outside the classes.</exception>
@@ -81,13 +93,16 @@ internal sealed class RowReader : IDisposable
         long value = _label();
         // One vectorised sum finds a non-finite value fast; the scan then says where.
         if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(features)) && FirstNonFinite(features) is var index and >= 0)
-            throw new InvalidDataException($"Feature column '{_featureColumn}' holds {features[index]} at row {Row}, slot {index}: features must be finite.");
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"Feature column '{_featureColumn}' holds {features[index]} at row {Row}, slot {index}: features must be finite."));
         if (value < 0)
             throw new InvalidDataException(_keyCount is null
                 ? $"Label column '{_labelColumn}' holds {value} at row {Row}: class indices start at 0."
                 : $"Label column '{_labelColumn}' has a missing key at row {Row}.");
-        if (value >= (_keyCount ?? int.MaxValue))
-            throw new InvalidDataException($"Label column '{_labelColumn}' holds raw key {value + 1} at row {Row}, beyond its key count {_keyCount}.");
+        if (_keyCount is int keyCount && value >= keyCount)
+            throw new InvalidDataException($"Label column '{_labelColumn}' holds raw key {value + 1} at row {Row}, beyond its key count {keyCount}.");
+        if (value >= MaxIntegerClasses)
+            throw LabelBeyondTheClasses(value);
         label = (int)value;
         Row++;
         return true;
@@ -102,20 +117,17 @@ internal sealed class RowReader : IDisposable
 
     /// <summary>
     /// The label column's class count without reading the features: its key count, or the largest integer label + 1
-    /// (one pass over that column alone); and the row count.
+    /// (one pass over that column alone, on a cursor of its own); and the row count.
     /// </summary>
-    public static (int ClassCount, long Rows) CountClassesAndRows(IDataView data, string labelColumn)
+    public (int ClassCount, long Rows) CountClassesAndRows()
     {
-        var label = data.Schema.GetColumnOrNull(labelColumn) ?? throw SchemaMismatch("label", labelColumn, "column not found");
-        using var cursor = data.GetRowCursor([label]);
+        var label = _data.Schema[_labelColumn];
+        using var cursor = _data.GetRowCursor([label]);
         var (get, keyCount) = LabelGetter(cursor, label);
-        long rows = 0, max = -1;
-        while (cursor.MoveNext())
-        {
+        long max = -1;
+        for (Row = 0; cursor.MoveNext(); Row++)
             if (keyCount is null) max = Math.Max(max, get());
-            rows++;
-        }
-        return ((int)Math.Min(keyCount ?? max + 1, int.MaxValue), rows);
+        return ((int)Math.Min(keyCount ?? max + 1, int.MaxValue), Row);
     }
 
     public void Dispose() => _cursor.Dispose();

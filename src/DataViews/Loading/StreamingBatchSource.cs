@@ -27,7 +27,11 @@ public sealed class StreamingBatchSource : IBatchSource
     public int FeatureCount { get; }
 
     /// <summary>The label's class count (its key count, or the largest integer label + 1) and the row count, from one pass over the label column alone.</summary>
-    public (int ClassCount, long Rows) CountClassesAndRows() => RowReader.CountClassesAndRows(_data, _labelColumn);
+    public (int ClassCount, long Rows) CountClassesAndRows()
+    {
+        using var reader = new RowReader(_data, _featureColumn, _labelColumn);
+        return reader.CountClassesAndRows();
+    }
 
     /// <summary>Batches per epoch when the view knows its row count; -1 otherwise.</summary>
     public int BatchCount => _data.GetRowCount() is long rows ? (int)((rows + _batchSize - 1) / _batchSize) : -1;

@@ -13,9 +13,9 @@ internal static class BenchCommand
     public static Command Create(IAnsiConsole console)
     {
         var data = CommonOptions.Data();
-        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per engine (accuracy is after these).", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per engine (accuracy is after these).", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
         var lbfgs = new Option<bool>("--lbfgs") { Description = "Also train ML.NET's LbfgsMaximumEntropy (about a minute)." };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice).", CustomParser = result => CommonOptions.AtLeast(1)(result) };
         var command = new Command("bench", "Measure training speed against baselines.") { data, epochs, lbfgs, threads };
         command.SetAction(async (parse, cancellation) =>
         {

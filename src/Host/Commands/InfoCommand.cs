@@ -20,7 +20,7 @@ internal static class InfoCommand
             var table = new Table().AddColumns("property", "value");
             table.AddRow("layers", string.Join(" -> ", mlp.Network.LayerSizes));
             table.AddRow("parameters", mlp.Network.ParameterCount.ToString("N0"));
-            table.AddRow("format version", $"0x{MlpModelParameters.FormatVersion:X8}");
+            table.AddRow("format version", $"0x{mlp.StoredFormatVersion:X8}");
             table.AddRow("epochs", t.Epochs.ToString());
             table.AddRow("batch size", t.BatchSize.ToString());
             table.AddRow("learning rate", t.LearningRate.ToString());

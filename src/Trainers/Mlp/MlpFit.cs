@@ -8,6 +8,9 @@ namespace MlNetMnist.Trainers;
 /// <summary>What <see cref="MlpTrainer"/>'s Fit does: the rows as batches (<see cref="TrainingRows"/>), the chosen engine's MLP into a Learner.</summary>
 internal static class MlpFit
 {
+    /// <summary>More classes than this is almost surely an ID column taken for a label (and an output layer of millions of weights).</summary>
+    internal const int MaxClasses = 1 << 16;
+
     public static MlpModelParameters Run(IHost host, MlpOptions options, IDataView trainData, IDataView? validData, int seed)
     {
         var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
@@ -17,6 +20,8 @@ internal static class MlpFit
         int classCount = train.ClassCount;
         if (valid is not null && valid.ClassCount > classCount)
             throw host.Except($"Label column '{options.LabelColumnName}' of the validation data has {valid.ClassCount} classes; training has {classCount}.");
+        if (classCount > MaxClasses)
+            throw host.Except($"Label column '{options.LabelColumnName}' makes {classCount} classes (its key count, or the largest integer label + 1); the MLP takes at most {MaxClasses}.");
         if (classCount < 2)
             throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
 

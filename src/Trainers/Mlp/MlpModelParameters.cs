@@ -38,6 +38,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     {
         Network = network;
         Training = training;
+        StoredFormatVersion = FormatVersion;
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
     }
@@ -51,6 +52,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         // per layer: float[out*in] weights, float[out] biases (little-endian)
         // string: training info as JSON (options and per-epoch history)
         const string where = "MLP model in the model zip";
+        StoredFormatVersion = ctx.Header.ModelVerWritten;
         try
         {
             Network = MlpNetwork.Read(ctx.Reader, where);
@@ -72,6 +74,9 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         ctx.CheckAtModel(GetVersionInfo());
         return new MlpModelParameters(env, ctx);
     }
+
+    /// <summary>The format version the zip it was loaded from was written in (<see cref="FormatVersion"/> when trained here).</summary>
+    public uint StoredFormatVersion { get; }
 
     /// <summary>The trained layers: sizes and weights.</summary>
     public MlpNetwork Network { get; }

@@ -74,19 +74,25 @@ public sealed class MlpOptions
 
     internal void Validate()
     {
-        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("LabelColumnName must name a column.");
-        if (string.IsNullOrWhiteSpace(FeatureColumnName)) throw new ArgumentException("FeatureColumnName must name a column.");
-        if (HiddenLayers is null || HiddenLayers.Any(h => h <= 0))
-            throw new ArgumentOutOfRangeException(nameof(HiddenLayers), "Every hidden layer needs a positive size.");
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a positive number.");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
-        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
-        if (MemoryBudgetBytes < 1) throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "MemoryBudgetBytes must be positive.");
-        if (ShuffleBufferRows < 1) throw new ArgumentOutOfRangeException(nameof(ShuffleBufferRows), ShuffleBufferRows, "ShuffleBufferRows must be at least 1.");
-        if (NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(NumWorkers), NumWorkers, "NumWorkers must be >= 0.");
+        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException($"LabelColumnName must name a column, got '{LabelColumnName}'.", nameof(LabelColumnName));
+        if (string.IsNullOrWhiteSpace(FeatureColumnName)) throw new ArgumentException($"FeatureColumnName must name a column, got '{FeatureColumnName}'.", nameof(FeatureColumnName));
+        if (HiddenLayers is null or [])
+            throw new ArgumentException($"HiddenLayers must hold at least one size, got {(HiddenLayers is null ? "null" : "[]")}.", nameof(HiddenLayers));
+        if (Array.FindIndex(HiddenLayers, h => h <= 0) is var bad and >= 0)
+            throw new ArgumentOutOfRangeException(nameof(HiddenLayers), $"[{string.Join(", ", HiddenLayers)}]",
+                $"HiddenLayers[{bad}] is {HiddenLayers[bad]}; every hidden layer needs a positive size.");
+        if (Epochs < 1) throw OutOfRange(nameof(Epochs), Epochs, "at least 1");
+        if (BatchSize < 1) throw OutOfRange(nameof(BatchSize), BatchSize, "at least 1");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw OutOfRange(nameof(LearningRate), LearningRate, "a positive number");
+        if (!(Momentum >= 0 && Momentum < 1)) throw OutOfRange(nameof(Momentum), Momentum, "in [0, 1)");
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw OutOfRange(nameof(WeightDecay), WeightDecay, "a number >= 0");
+        if (MemoryBudgetBytes < 1) throw OutOfRange(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "positive");
+        if (ShuffleBufferRows < 1) throw OutOfRange(nameof(ShuffleBufferRows), ShuffleBufferRows, "at least 1");
+        if (NumWorkers < 0) throw OutOfRange(nameof(NumWorkers), NumWorkers, "at least 0");
         if (Engine is null) throw new ArgumentNullException(nameof(Engine), "Engine must name an engine.");
     }
+
+    // The value in the first line too: the command line shows only that one.
+    static ArgumentOutOfRangeException OutOfRange(string option, object? value, string rule) =>
+        new(option, value, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option} must be {rule}, got {value}."));
 }

@@ -78,6 +78,7 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
     protected override MlpModelParameters TrainModelCore(TrainContext context)
     {
         Host.CheckValue(context, nameof(context));
+        _options.Validate(); // again: the options object may have changed since the trainer was made
         IDataView? validation = context.ValidationSet?.Data ?? _options.ValidationData;
         int seed = _options.Seed ?? Host.Rand.Next();
         return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed);

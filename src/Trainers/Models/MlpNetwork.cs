@@ -67,13 +67,23 @@ public sealed class MlpNetwork
     /// <summary>A copy of layer <paramref name="layer"/>'s bias.</summary>
     public float[] GetBiases(int layer) => (float[])_biases[layer].Clone();
 
-    /// <summary>Class probabilities of one row. Thread-safe: scratch space is per call.</summary>
+    /// <summary>
+    /// Class probabilities of one row. Thread-safe: scratch space is per call. Stable for any finite features (the
+    /// softmax subtracts the largest logit first). A row with a NaN or infinite feature, or whose logits overflow
+    /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
+    /// missing (key 0) rather than some class.
+    /// </summary>
     public void Predict(ReadOnlySpan<float> features, Span<float> probabilities)
     {
         if (features.Length != InputSize)
             throw new ArgumentException($"Expected {InputSize} features, got {features.Length}.", nameof(features));
         if (probabilities.Length != ClassCount)
             throw new ArgumentException($"Expected room for {ClassCount} probabilities, got {probabilities.Length}.", nameof(probabilities));
+        if (!AllFinite(features))
+        {
+            probabilities.Fill(float.NaN);
+            return;
+        }
 
         int widest = _sizes.Skip(1).Max();
         float[]? rented = null;
@@ -92,7 +102,7 @@ public sealed class MlpNetwork
                     TensorPrimitives.Max(output, 0f, output); // ReLU
                 input = output;
             }
-            TensorPrimitives.SoftMax(probabilities, probabilities);
+            SoftMax(probabilities);
         }
         finally
         {
@@ -128,7 +138,10 @@ public sealed class MlpNetwork
         var biases = new float[count - 1][];
         for (int l = 0; l < count - 1; l++)
         {
-            weights[l] = ReadFloats(reader, checked(sizes[l + 1] * sizes[l]), where);
+            long values = (long)sizes[l + 1] * sizes[l];
+            if (values > Array.MaxLength)
+                throw new InvalidDataException($"{where}: layer {l} of {sizes[l]} x {sizes[l + 1]} holds more weights than an array can.");
+            weights[l] = ReadFloats(reader, (int)values, where);
             biases[l] = ReadFloats(reader, sizes[l + 1], where);
         }
         return new MlpNetwork(sizes, weights, biases);
@@ -139,6 +152,10 @@ public sealed class MlpNetwork
 
     static float[] ReadFloats(BinaryReader reader, int count, string where)
     {
+        // A damaged size must not allocate gigabytes for weights the file does not hold.
+        if (reader.BaseStream.CanSeek && reader.BaseStream.Length - reader.BaseStream.Position < 4L * count)
+            throw new InvalidDataException($"{where}: the weights end early (truncated model): {count} values announced, " +
+                                           $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes left.");
         var values = new float[count];
         var bytes = MemoryMarshal.AsBytes(values.AsSpan());
         for (int done = 0; done < bytes.Length;)
@@ -151,8 +168,26 @@ public sealed class MlpNetwork
         return values;
     }
 
-    static bool AllFinite(float[] values)
+    /// <summary>
+    /// Softmax in place with the largest logit subtracted, so exp never overflows (TensorPrimitives.SoftMax does not
+    /// subtract it: logits above 88 gave NaN). A NaN or +infinite logit gives NaN everywhere.
+    /// </summary>
+    static void SoftMax(Span<float> logits)
     {
+        float max = TensorPrimitives.Max(logits); // NaN when any logit is NaN
+        if (!float.IsFinite(max))
+        {
+            logits.Fill(float.NaN);
+            return;
+        }
+        TensorPrimitives.Subtract(logits, max, logits);
+        TensorPrimitives.Exp(logits, logits);
+        TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits); // the sum is at least exp(0) = 1
+    }
+
+    static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        if (float.IsFinite(TensorPrimitives.Sum(values))) return true; // one vectorised pass for the usual case
         foreach (float v in values)
             if (!float.IsFinite(v)) return false;
         return true;

