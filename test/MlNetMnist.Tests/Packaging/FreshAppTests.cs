@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Xml.Linq;
 using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Tests.Packaging;
@@ -20,6 +22,40 @@ public sealed class FreshAppTests
             .SelectMany(id => new[] { $"{id}.{PackedFeed.Version}.nupkg", $"{id}.{PackedFeed.Version}.snupkg" })
             .Order(StringComparer.Ordinal).ToList();
         CollectionAssert.AreEqual(expected, written, "Host, tests, benchmarks, ModelProbe and QuickStart are not packable");
+    }
+
+    [TestMethod]
+    public void Packages_PinMicrosoftML_CarryTheirMetadata_AndOnlyTheAddOnDependsOnTorchSharp()
+    {
+        foreach (var id in PackedFeed.PackageIds)
+        {
+            using var package = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"{id}.{PackedFeed.Version}.nupkg"));
+            var entries = package.Entries.Select(e => e.FullName).ToHashSet();
+            XElement metadata;
+            using (var nuspec = package.GetEntry($"{id}.nuspec")!.Open())
+                metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+            string? Field(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+            var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+                .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
+
+            Assert.IsFalse(string.IsNullOrWhiteSpace(Field("description")) || Field("description") == "Package Description", $"{id}: description");
+            Assert.AreEqual("MIT", Field("license"), $"{id}: license expression");
+            Assert.AreEqual("README.md", Field("readme"), $"{id}: readme");
+            Assert.IsTrue(entries.Contains("README.md"), $"{id}: README.md inside");
+            StringAssert.StartsWith(metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")?.Value ?? "", "https://", $"{id}: repository url");
+            Assert.IsTrue(entries.Contains($"lib/net10.0/{id}.xml"), $"{id}: XML docs");
+            // We bind to ML.NET internals: exactly the version we compiled against, and no publicized copy rides along.
+            if (id != "MlNetMnist.Trainers.TorchSharp")
+                Assert.AreEqual("[5.0.1]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML pin");
+            Assert.IsFalse(entries.Any(e => e.Contains("Microsoft.ML", StringComparison.OrdinalIgnoreCase)), $"{id} carries an ML.NET assembly: {string.Join(", ", entries)}");
+            Assert.AreEqual(id == "MlNetMnist.Trainers.TorchSharp", dependencies.ContainsKey("TorchSharp-cpu"), $"{id}: TorchSharp-cpu dependency");
+        }
+
+        using var addOn = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"MlNetMnist.Trainers.TorchSharp.{PackedFeed.Version}.nupkg"));
+        var buildTransitive = addOn.Entries.Select(e => e.FullName).Where(e => e.StartsWith("buildTransitive/", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        CollectionAssert.AreEqual(
+            new[] { "buildTransitive/MlNetMnist.Trainers.TorchSharp.targets", "buildTransitive/WeakenGlibcxxRequirement.cs" },
+            buildTransitive.ToList(), "the GLIBCXX fix for the apps that take the add-on");
     }
 
     [TestMethod]
