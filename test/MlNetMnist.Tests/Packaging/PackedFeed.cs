@@ -50,12 +50,15 @@ internal static class PackedFeed
         lock (_packageFolders)
             foreach (var folder in _packageFolders)
                 foreach (var id in PackageIds)
+                {
                     TryDelete(Path.Combine(folder, id.ToLowerInvariant(), Version.ToLowerInvariant()));
+                    TryDelete(Path.Combine(folder, id.ToLowerInvariant()), onlyIfEmpty: true);
+                }
     }
 
-    static void TryDelete(string directory)
+    static void TryDelete(string directory, bool onlyIfEmpty = false)
     {
-        try { if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true); }
+        try { if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: !onlyIfEmpty); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
