@@ -25,6 +25,7 @@ public static class Cli
         {
             TrainCommand.Create(console), EvaluateCommand.Create(console), PredictCommand.Create(console), InfoCommand.Create(console),
             BenchCommand.Create(console),
+            ServeCommand.Create(console), LoadTestCommand.Create(console),
         };
         root.Options.Add(verbose);
         // An action of its own, so that "mlnet-mnist frobnicate" reports the unknown word rather than a missing command.

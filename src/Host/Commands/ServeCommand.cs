@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using MlNetMnist.Host.Serving;
+using Spectre.Console;
+
+namespace MlNetMnist.Host.Commands;
+
+/// <summary>`serve`: the model behind a web service (POST /predict, GET /model, /health) with a page to draw digits on.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var model = CommonOptions.Model();
+        var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated URLs).", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload the model when its file is replaced." };
+        var command = new Command("serve", "Serve the model over HTTP, with a page to draw digits on; Ctrl+C stops.") { model, urls, noWatch };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var options = new ServeOptions(parse.GetValue(model)!.FullName, parse.GetValue(urls)!) { Watch = !parse.GetValue(noWatch) };
+            WebApplication app;
+            try
+            {
+                app = ServeApp.Build(options);
+            }
+            catch (UriFormatException e)
+            {
+                throw new BadArgumentException($"--urls: {e.Message}");
+            }
+            await using (app)
+            {
+                await app.StartAsync(cancellation);
+                console.MarkupLine($"serving {Markup.Escape(options.ModelPath)} on [bold]{Markup.Escape(string.Join(" ", ServeApp.Addresses(app)))}[/]; Ctrl+C stops.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                await app.StopAsync(CancellationToken.None);
+            }
+            return Cli.Success;
+        });
+        return command;
+    }
+}
