@@ -56,6 +56,8 @@ internal static class ServeApp
             }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
+                // The rest of the body is not read: the connection cannot carry another request.
+                context.Response.Headers.Connection = "close";
                 return Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The body is larger than the limit of {options.MaxBodyBytes} bytes."));
             }
             try
