@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v npm >/dev/null 2>&1 || need+=(npm)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+# The serving page's browser test drives Debian's Chromium through its chromedriver.
+for package in chromium chromium-driver; do dpkg -s "$package" >/dev/null 2>&1 || need+=("$package"); done
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
