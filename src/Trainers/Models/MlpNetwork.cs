@@ -14,6 +14,7 @@ public sealed class MlpNetwork
     readonly int[] _sizes;
     readonly float[][] _weights; // layer l: [sizes[l+1] x sizes[l]], row-major, as PyTorch's Linear.weight
     readonly float[][] _biases;  // layer l: [sizes[l+1]]
+    readonly int _widest;        // largest layer output: Predict's scratch size, found once rather than per row
 
     /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
     /// <param name="weights">One [out x in] row-major array per layer.</param>
@@ -32,6 +33,7 @@ public sealed class MlpNetwork
         if (weights.Count != layers || biases.Count != layers)
             throw new ArgumentException($"{layers} layers need {layers} weight and bias arrays; got {weights.Count} and {biases.Count}.");
         _sizes = layerSizes.ToArray();
+        _widest = _sizes.Skip(1).Max();
         _weights = new float[layers][];
         _biases = new float[layers][];
         for (int l = 0; l < layers; l++)
@@ -85,7 +87,7 @@ public sealed class MlpNetwork
             return;
         }
 
-        int widest = _sizes.Skip(1).Max();
+        int widest = _widest;
         float[]? rented = null;
         Span<float> scratch = widest <= 1024 ? stackalloc float[2 * widest] : (rented = ArrayPool<float>.Shared.Rent(2 * widest));
         try
