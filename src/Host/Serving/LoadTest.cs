@@ -15,7 +15,11 @@ namespace MlNetMnist.Host.Serving;
 /// </summary>
 internal static class LoadTest
 {
-    public sealed record LoadTestOptions(string Model, IReadOnlyList<Digit> Digits, int Clients, int Requests, string? SwapTo);
+    public sealed record LoadTestOptions(string Model, IReadOnlyList<Digit> Digits, int Clients, int Requests, string? SwapTo)
+    {
+        /// <summary>The zip whose offline answers are expected; the served one unless a test wants every answer to be wrong.</summary>
+        public string? ExpectedFrom { get; init; }
+    }
 
     public sealed record Result(int Requests, TimeSpan Elapsed, double P50Ms, double P99Ms, double MaxMs, int Errors, int Mismatches,
         IReadOnlyDictionary<string, int> AnswersByModel, string? FirstProblem)
@@ -28,7 +32,7 @@ internal static class LoadTest
         using var dir = new TempFolder();
         string served = Path.Combine(dir.Path, "served.zip");
         File.Copy(options.Model, served);
-        var expected = new Dictionary<string, DigitPrediction[]> { [Id(options.Model)] = Predictions(options.Model, options.Digits) };
+        var expected = new Dictionary<string, DigitPrediction[]> { [Id(options.ExpectedFrom ?? options.Model)] = Predictions(options.ExpectedFrom ?? options.Model, options.Digits) };
         string? second = options.SwapTo is null ? null : Id(options.SwapTo);
         if (second is not null) expected[second] = Predictions(options.SwapTo!, options.Digits);
         var bodies = options.Digits.Select(d => Encoding.UTF8.GetBytes($"{{\"pixels\":[{string.Join(',', d.Pixels)}]}}")).ToArray();
