@@ -13,7 +13,7 @@ namespace MlNetMnist.Benchmarks;
 /// Each benchmark scores every test row once: rows/s = 10,000 / time.
 /// </summary>
 [MemoryDiagnoser]
-[InProcess] // training the model in setup maps libtorch, which only the build's own output folder can load here
+[InProcess] // as TrainingEpochBenchmarks: in this process, whose output folder the build prepared
 public class PredictionBenchmarks
 {
     const int Rows = 10_000;
