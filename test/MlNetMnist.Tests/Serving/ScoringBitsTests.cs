@@ -9,7 +9,7 @@ namespace MlNetMnist.Tests.Serving;
 
 /// <summary>
 /// Scoring made faster must score the same, bit for bit: MlpNetwork.Predict and the PredictionEngine of a saved model
-/// against the plain computation (a dot product per unit, ReLU, softmax) on real test digits.
+/// against the plain computation (a dot product per unit, ReLU, max-subtracted softmax) on real test digits.
 /// </summary>
 [TestClass]
 public sealed class ScoringBitsTests
@@ -28,8 +28,12 @@ public sealed class ScoringBitsTests
                 for (int j = 0; j < outSize; j++) output[j] = Math.Max(output[j], 0f);
             input = output;
         }
+        // Softmax with the row's largest logit subtracted first (stable for any finite logits).
+        // TensorPrimitives' vectorised Exp, as the model's: MathF.Exp rounds some values differently.
         var probabilities = new float[input.Length];
-        TensorPrimitives.SoftMax(input, probabilities);
+        TensorPrimitives.Subtract(input, input.Max(), probabilities);
+        TensorPrimitives.Exp(probabilities, probabilities);
+        TensorPrimitives.Divide(probabilities, TensorPrimitives.Sum(probabilities), probabilities);
         return probabilities;
     }
 
