@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using MlNetMnist.Host.Serving;
 using Spectre.Console;
 
@@ -30,14 +31,8 @@ internal static class ServeCommand
             {
                 await app.StartAsync(cancellation);
                 console.MarkupLine($"serving {Markup.Escape(options.ModelPath)} on [bold]{Markup.Escape(string.Join(" ", ServeApp.Addresses(app)))}[/]; Ctrl+C stops.");
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellation);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                await app.StopAsync(CancellationToken.None);
+                // Ends on Ctrl+C (the token) or on SIGTERM (the host's own lifetime), stopping the server gracefully.
+                await app.WaitForShutdownAsync(cancellation);
             }
             return Cli.Success;
         });
