@@ -14,7 +14,9 @@ public sealed class MlpNetwork
     readonly int[] _sizes;
     readonly float[][] _weights; // layer l: [sizes[l+1] x sizes[l]], row-major, as PyTorch's Linear.weight
     readonly float[][] _biases;  // layer l: [sizes[l+1]]
-    readonly int _widest;        // largest layer output: Predict's scratch size, found once rather than per row
+    readonly ScoringLayer[] _scoring; // the same layers laid out for Predict
+    readonly int _width;              // widest padded layer output
+    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs and the nonzero positions
 
     /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
     /// <param name="weights">One [out x in] row-major array per layer.</param>
@@ -33,7 +35,6 @@ public sealed class MlpNetwork
         if (weights.Count != layers || biases.Count != layers)
             throw new ArgumentException($"{layers} layers need {layers} weight and bias arrays; got {weights.Count} and {biases.Count}.");
         _sizes = layerSizes.ToArray();
-        _widest = _sizes.Skip(1).Max();
         _weights = new float[layers][];
         _biases = new float[layers][];
         for (int l = 0; l < layers; l++)
@@ -48,6 +49,9 @@ public sealed class MlpNetwork
             _weights[l] = (float[])weights[l].Clone();
             _biases[l] = (float[])biases[l].Clone();
         }
+        _scoring = Enumerable.Range(0, layers).Select(l => new ScoringLayer(_weights[l], _biases[l], _sizes[l], _sizes[l + 1])).ToArray();
+        _width = _scoring.Max(s => s.Width);
+        _scratch = 2 * _width + _sizes[..^1].Max();
     }
 
     /// <summary>Input size, hidden sizes, class count.</summary>
@@ -70,7 +74,9 @@ public sealed class MlpNetwork
     public float[] GetBiases(int layer) => (float[])_biases[layer].Clone();
 
     /// <summary>
-    /// Class probabilities of one row. Thread-safe: scratch space is per call. Stable for any finite features (the
+    /// Class probabilities of one row: each unit is its bias plus, input by input in ascending order, one fused
+    /// multiply-add (zero inputs, which add nothing, are skipped), ReLU between layers, and a softmax.
+    /// Thread-safe: scratch space is per call. Stable for any finite features (the
     /// softmax subtracts the largest logit first). A row with a NaN or infinite feature, or whose logits overflow
     /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
     /// missing (key 0) rather than some class.
@@ -87,23 +93,21 @@ public sealed class MlpNetwork
             return;
         }
 
-        int widest = _widest;
         float[]? rented = null;
-        Span<float> scratch = widest <= 1024 ? stackalloc float[2 * widest] : (rented = ArrayPool<float>.Shared.Rent(2 * widest));
+        Span<float> scratch = _scratch <= 4096 ? stackalloc float[_scratch] : (rented = ArrayPool<float>.Shared.Rent(_scratch));
         try
         {
-            Span<float> a = scratch[..widest], b = scratch.Slice(widest, widest);
+            Span<float> a = scratch[.._width], b = scratch.Slice(_width, _width);
+            var nonzero = MemoryMarshal.Cast<float, int>(scratch[(2 * _width)..]);
             scoped ReadOnlySpan<float> input = features;
             for (int l = 0; l < LayerCount; l++)
             {
-                int outSize = _sizes[l + 1], inSize = _sizes[l];
-                Span<float> output = l == LayerCount - 1 ? probabilities : (l % 2 == 0 ? a : b)[..outSize];
-                for (int j = 0; j < outSize; j++)
-                    output[j] = TensorPrimitives.Dot(_weights[l].AsSpan(j * inSize, inSize), input) + _biases[l][j];
-                if (l < LayerCount - 1)
-                    TensorPrimitives.Max(output, 0f, output); // ReLU
-                input = output;
+                var layer = _scoring[l];
+                Span<float> output = l % 2 == 0 ? a : b;
+                layer.Forward(input, output, nonzero, relu: l < LayerCount - 1);
+                input = output[..layer.Out];
             }
+            input.CopyTo(probabilities);
             SoftMax(probabilities);
         }
         finally
