@@ -53,14 +53,34 @@ public static class OnnxExport
         Export(ml, model, inputSchema, output);
     }
 
-    /// <summary>The input columns that the columns the model adds depend on: the label and passengers are left out.</summary>
+    /// <summary>
+    /// The input columns that the columns the model adds depend on, so that the label and passengers are not inputs of
+    /// the graph; all of them when the model will not bind without the rest (a MapValueToKey of the label inside it).
+    /// </summary>
     static DataViewSchema InputsUsed(ITransformer model, DataViewSchema inputSchema)
     {
         var mapper = model.GetRowToRowMapper(inputSchema);
         var used = mapper.GetDependencies(Added(inputSchema, mapper.OutputSchema)).Select(c => c.Index).ToHashSet();
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema.Where(c => used.Contains(c.Index) && !c.IsHidden));
-        return builder.ToSchema();
+        var schema = builder.ToSchema();
+        try
+        {
+            model.GetOutputSchema(schema);
+            return schema;
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException) // "Could not find input column"
+        {
+            return inputSchema;
+        }
+    }
+
+    /// <summary>The opsets an ONNX file imports (domain "" is the main one) and the operator of each node, in order.</summary>
+    public static (IReadOnlyList<(string Domain, long Version)> OpSets, IReadOnlyList<string> Operators) ReadGraph(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var proto = OnnxCSharpToProtoWrapper.ModelProto.Parser.ParseFrom(stream);
+        return (proto.OpsetImport.Select(o => (o.Domain, o.Version)).ToArray(), proto.Graph.Node.Select(n => n.OpType).ToArray());
     }
 
     /// <summary>Applies the steps one at a time and asks each data view it adds whether it can write itself as ONNX.</summary>
