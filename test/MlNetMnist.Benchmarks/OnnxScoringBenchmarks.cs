@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Benchmarks;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
+using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Trainers;
 
