@@ -21,6 +21,7 @@ internal static class ExportCommand
             string path = parse.GetValue(onnx)?.FullName ?? Path.ChangeExtension(zip.FullName, ".onnx");
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, zip, out var inputSchema);
+            long opset = 0;
             Atomic.Write(path, temp =>
             {
                 using (var stream = File.Create(temp)) OnnxExport.Export(ml, loaded, inputSchema, stream);
@@ -30,8 +31,9 @@ internal static class ExportCommand
                     foreach (var (name, value) in metadata)
                         table.AddRow(kind, Markup.Escape(name), value.ElementDataType.ToString(), Markup.Escape($"[{string.Join(", ", value.Dimensions)}]"));
                 console.Write(table);
+                opset = OnnxExport.ReadGraph(temp).OpSets.Single(o => o.Domain == "").Version;
             });
-            console.MarkupLine($"wrote [bold]{Markup.Escape(path)}[/] (opset {OnnxExport.OpSet}; ONNX Runtime {Markup.Escape(OrtEnv.Instance().GetVersionString())} loads it)");
+            console.MarkupLine($"wrote [bold]{Markup.Escape(path)}[/] (opset {opset}; ONNX Runtime {Markup.Escape(OrtEnv.Instance().GetVersionString())} loads it)");
             return Cli.Success;
         });
         return command;
