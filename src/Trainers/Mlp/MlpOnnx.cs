@@ -10,7 +10,7 @@ namespace MlNetMnist.Trainers;
 /// </summary>
 internal static class MlpOnnx
 {
-    /// <summary>Gemm's transB, Relu, Softmax over axis 1 and ArgMax are all in opset 9, ML.NET's lowest.</summary>
+    /// <summary>Gemm's transB, Relu, Softmax over axis 1, ArgMax, IsNaN and Where are all in opset 9, ML.NET's lowest.</summary>
     public const int MinimumOpSet = 9;
 
     /// <param name="ctx">The graph being built.</param>
@@ -55,7 +55,22 @@ internal static class MlpOnnx
         string one = ctx.AddInitializer(1L, "MlpOne");
         string key = ctx.AddIntermediateVariable(NumberDataViewType.Int64, "MlpKey", true);
         ctx.CreateNode("Add", [argMax, one], [key], ctx.GetNodeName("Add"), "");
-        var cast = ctx.CreateNode("Cast", key, outputs[0], ctx.GetNodeName("Cast"), "");
+
+        // A non-finite feature makes every probability of its row NaN; ML.NET then gives key 0 (missing), not a class.
+        string isNaN = ctx.AddIntermediateVariable(BooleanDataViewType.Instance, "MlpIsNaN", true);
+        ctx.CreateNode("IsNaN", score, isNaN, ctx.GetNodeName("IsNaN"), "");
+        string nanFloat = ctx.AddIntermediateVariable(NumberDataViewType.Single, "MlpIsNaNFloat", true);
+        ctx.CreateNode("Cast", isNaN, nanFloat, ctx.GetNodeName("Cast"), "").AddAttribute("to", typeof(float));
+        string nanRow = ctx.AddIntermediateVariable(NumberDataViewType.Single, "MlpNaNRow", true);
+        var anyNaN = ctx.CreateNode("ReduceMax", nanFloat, nanRow, ctx.GetNodeName("ReduceMax"), "");
+        anyNaN.AddAttribute("axes", new long[] { 1 });
+        anyNaN.AddAttribute("keepdims", 1L);
+        string nanBool = ctx.AddIntermediateVariable(BooleanDataViewType.Instance, "MlpNaNRowBool", true);
+        ctx.CreateNode("Cast", nanRow, nanBool, ctx.GetNodeName("Cast"), "").AddAttribute("to", typeof(bool));
+        string missing = ctx.AddInitializer(0L, "MlpMissingKey");
+        string keyOrMissing = ctx.AddIntermediateVariable(NumberDataViewType.Int64, "MlpKeyOrMissing", true);
+        ctx.CreateNode("Where", [nanBool, missing, key], [keyOrMissing], ctx.GetNodeName("Where"), "");
+        var cast = ctx.CreateNode("Cast", keyOrMissing, outputs[0], ctx.GetNodeName("Cast"), "");
         cast.AddAttribute("to", typeof(uint));
         return true;
     }

@@ -65,6 +65,28 @@ public sealed class OtherDataOnnxExportTests
     }
 
     [TestMethod]
+    public void NonFiniteFeatures_GiveTheMissingKey_AsInMlNet()
+    {
+        var ml = new MLContext(seed: 1);
+        var points = Flowers(300, 1).Select((f, i) => new KeyedPoint { Label = (uint)(i % Classes), Features = f.Features }).ToArray();
+        var model = ml.MulticlassClassification.Trainers.Mlp(Options).Fit(ml.Data.LoadFromEnumerable(points));
+        points[0].Features[5] = float.NaN;
+        points[1].Features[0] = float.PositiveInfinity;
+        points[2].Features[63] = float.NegativeInfinity;
+        var data = ml.Data.LoadFromEnumerable(points);
+        using var dir = TestData.TempDirectory();
+        string path = dir.File("points.onnx");
+        using (var stream = File.Create(path))
+            OnnxExport.Export(ml, model, data.Schema, stream);
+
+        var expected = model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray();
+        var actual = ml.Transforms.ApplyOnnxModel(path).Fit(data).Transform(data)
+            .GetColumn<VBuffer<uint>>("PredictedLabel").Select(v => v.GetItemOrDefault(0)).ToArray();
+        CollectionAssert.AreEqual(new uint[] { 0, 0, 0 }, expected[..3], "ML.NET: a non-finite feature gives key 0");
+        CollectionAssert.AreEqual(expected, actual);
+    }
+
+    [TestMethod]
     public void KeyLabelMadeInsideThePipeline_ExportsWithTheLabelAsInput_AndAgrees()
     {
         var ml = new MLContext(seed: 1);
