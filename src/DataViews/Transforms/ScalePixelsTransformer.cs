@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using MlNetMnist.DataViews;
 
@@ -12,7 +13,8 @@ namespace MlNetMnist.DataViews;
 
 /// <summary>
 /// Maps a known-size Vector&lt;byte&gt; of pixels to a Vector&lt;float&gt; of the same size, each value / 255, so
-/// that pixels lie in [0, 1] as in the lesson's data. Saves inside ML.NET's model zip like ML.NET's own transforms.
+/// that pixels lie in [0, 1] as in the lesson's data. Saves inside ML.NET's model zip like ML.NET's own transforms, and
+/// exports to ONNX (Cast to float, Div by 255: the same IEEE division as the managed getter).
 /// </summary>
 public sealed class ScalePixelsTransformer : OneToOneTransformerBase
 {
@@ -75,8 +77,25 @@ public sealed class ScalePixelsTransformer : OneToOneTransformerBase
 
     protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
 
-    sealed class Mapper(ScalePixelsTransformer parent, DataViewSchema inputSchema) : OneToOneMapperBase(parent.Host, parent, inputSchema)
+    sealed class Mapper(ScalePixelsTransformer parent, DataViewSchema inputSchema) : OneToOneMapperBase(parent.Host, parent, inputSchema), ISaveAsOnnx
     {
+        public bool CanSaveOnnx(OnnxContext ctx) => true;
+
+        public void SaveAsOnnx(OnnxContext ctx)
+        {
+            ctx.CheckOpSetVersion(7, nameof(ScalePixelsTransformer)); // Cast and a broadcasting Div
+            if (!ctx.ContainsColumn(parent.InputColumnName))
+                return; // the pixels are not in the graph: the converter reports the missing output
+            string pixels = ctx.GetVariableName(parent.InputColumnName);
+            int size = InputSchema[ColMapNewToOld[0]].Type.GetVectorSize();
+            var floats = new VectorDataViewType(NumberDataViewType.Single, size);
+            string cast = ctx.AddIntermediateVariable(floats, "ScalePixelsCast", true);
+            ctx.CreateNode("Cast", pixels, cast, ctx.GetNodeName("Cast"), "").AddAttribute("to", typeof(float));
+            string divisor = ctx.AddInitializer(255f, "ScalePixelsDivisor");
+            string output = ctx.AddIntermediateVariable(floats, parent.OutputColumnName);
+            ctx.CreateNode("Div", [cast, divisor], [output], ctx.GetNodeName("Div"), "");
+        }
+
         protected override DataViewSchema.DetachedColumn[] GetOutputColumnsCore()
         {
             var input = InputSchema[ColMapNewToOld[0]];

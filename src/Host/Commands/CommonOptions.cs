@@ -5,6 +5,7 @@ using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Onnx;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Engines.Autograd;
@@ -20,7 +21,9 @@ internal static class CommonOptions
         Description = "A folder holding the four MNIST IDX files (raw or .gz); default: the cache, fetched when missing.",
     }.AcceptExistingOnly();
 
-    public static Option<FileInfo> Model() => new Option<FileInfo>("--model") { Description = "The model zip.", Required = true }.AcceptExistingOnly();
+    public static Option<FileInfo> Model(string description = "The model zip.") => new Option<FileInfo>("--model") { Description = description, Required = true }.AcceptExistingOnly();
+
+    public const string ZipOrOnnx = "The model zip, or an .onnx file exported from one (scored by ONNX Runtime).";
 
     public static Option<string> Split()
     {
@@ -114,12 +117,27 @@ internal static class CommonOptions
             ? MnistFiles.EnsureAsync(new MnistFetchOptions { Progress = progress }, cancellation)
             : Task.FromResult(MnistFiles.FromDirectory(data.FullName));
 
-    /// <summary>Loads a model zip (its existence is checked by the parser), with a one-line error when it is not ours.</summary>
-    public static ITransformer LoadModel(MLContext ml, FileInfo model)
+    /// <summary>
+    /// Loads a model zip (its existence is checked by the parser), with a one-line error when it is not ours; an .onnx
+    /// file is scored by ONNX Runtime (<see cref="OnnxModel"/>).
+    /// </summary>
+    public static ITransformer LoadModel(MLContext ml, FileInfo model) =>
+        OnnxModel.IsOnnx(model.FullName) ? Load(model, () => OnnxModel.Load(ml, model.FullName)) : LoadModel(ml, model, out _);
+
+    /// <summary>Loads a model zip and the schema it was trained on.</summary>
+    public static ITransformer LoadModel(MLContext ml, FileInfo model, out DataViewSchema inputSchema)
+    {
+        DataViewSchema schema = null!;
+        var loaded = Load(model, () => ml.Model.Load(model.FullName, out schema));
+        inputSchema = schema;
+        return loaded;
+    }
+
+    static ITransformer Load(FileInfo model, Func<ITransformer> load)
     {
         try
         {
-            return ml.Model.Load(model.FullName, out _);
+            return load();
         }
         catch (Exception e)
         {

@@ -11,12 +11,12 @@ internal static class EvaluateCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model();
+        var model = CommonOptions.Model(CommonOptions.ZipOrOnnx);
         var data = CommonOptions.Data();
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "The confusion-matrix PNG; default <model>.confusion.png." };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("evaluate", "Evaluate a model zip on the test or validation split.") { model, data, split, output };
+        var command = new Command("evaluate", "Evaluate a model zip (or an exported .onnx) on the test or validation split.") { model, data, split, output };
         command.SetAction(async (parse, cancellation) =>
         {
             var modelFile = parse.GetValue(model)!;

@@ -11,7 +11,7 @@ internal static class PredictCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = CommonOptions.Model();
+        var model = CommonOptions.Model(CommonOptions.ZipOrOnnx);
         var image = new Argument<FileInfo>("image") { Description = "An image of a digit (PNG, JPEG, ...; any size, colour or grey).", Arity = ArgumentArity.ZeroOrOne }.AcceptExistingOnly();
         var index = new Option<int?>("--index") { Description = "A row of the split instead of an image.", CustomParser = result => CommonOptions.AtLeast(0)(result) };
         var data = CommonOptions.Data();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MlNetMnist.Trainers;
@@ -13,9 +14,10 @@ namespace MlNetMnist.Trainers;
 
 /// <summary>
 /// The model an <see cref="MlpTrainer"/> produces: the trained <see cref="MlpNetwork"/>, how it was trained and
-/// its per-epoch history. Maps a feature vector to class probabilities; saves inside ML.NET's model zip.
+/// its per-epoch history. Maps a feature vector to class probabilities; saves inside ML.NET's model zip and exports to
+/// ONNX through <c>ml.Model.ConvertToOnnx</c> (<see cref="MlpOnnx"/>).
 /// </summary>
-public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper
+public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper, ISingleCanSaveOnnx
 {
     internal const string LoaderSignature = "MlNetMnistMlpModel";
 
@@ -93,6 +95,11 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         Network.Write(ctx.Writer);
         ctx.Writer.Write(JsonSerializer.Serialize(Training));
     }
+
+    bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;
+
+    bool ISingleCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) =>
+        MlpOnnx.Save(ctx, Network, outputNames, featureColumn);
 
     DataViewType IValueMapper.InputType => _inputType;
 
