@@ -4,11 +4,11 @@ using MlNetMnist.Trainers.Models;
 namespace MlNetMnist.Trainers.Engines;
 
 /// <summary>An MLP an <see cref="MlpEngine"/> trains: steps and evaluations for the Learner, and its weights at the end.</summary>
-public interface ITrainableMlp : ITrainable, IDisposable
+public interface ITrainableMlp : ITrainable, ISchedulable, IDisposable
 {
-    /// <summary>The optimizer's step size for the next steps: a schedule sets it before each step.</summary>
-    float LearningRate { get; set; }
-
     /// <summary>The current weights as plain arrays.</summary>
     MlpNetwork ToNetwork();
+
+    /// <summary>The optimizer's buffers and step count, to resume from (<see cref="MlpEngine.Create(MlpNetwork, MlpOptimizer, MlpOptimizerState)"/>).</summary>
+    MlpOptimizerState ExportState();
 }

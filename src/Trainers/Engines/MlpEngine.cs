@@ -15,8 +15,11 @@ public abstract class MlpEngine
     /// <summary>The engine's name, stored in the model zip and accepted by the command line's --engine.</summary>
     public abstract string Name { get; }
 
-    /// <summary>An MLP starting from <paramref name="initial"/>'s weights (copied), stepped by <paramref name="optimizer"/>.</summary>
-    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer);
+    /// <summary>
+    /// An MLP starting from <paramref name="initial"/>'s weights (copied), stepped by <paramref name="optimizer"/>, its
+    /// buffers and step count taken from <paramref name="state"/> when given (resuming).
+    /// </summary>
+    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null);
 
     /// <summary>An MLP of <paramref name="sizes"/> ([in, hidden..., classes]) initialised from <paramref name="seed"/> (<see cref="LinearInit"/>).</summary>
     public ITrainableMlp Create(IReadOnlyList<int> sizes, int seed, MlpOptimizer optimizer) =>

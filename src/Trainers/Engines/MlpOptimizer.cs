@@ -1,26 +1,78 @@
+using System.Text.Json.Serialization;
+
 namespace MlNetMnist.Trainers.Engines;
 
+/// <summary>Which update rule an <see cref="MlpOptimizer"/> describes.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
+public enum OptimizerKind
+{
+    /// <summary>torch.optim.SGD: momentum, L2 weight decay added to the gradient.</summary>
+    Sgd,
+    /// <summary>torch.optim.Adam: L2 weight decay added to the gradient.</summary>
+    Adam,
+    /// <summary>torch.optim.AdamW: decoupled weight decay, p -= lr·wd·p before the Adam step.</summary>
+    AdamW,
+}
+
 /// <summary>
-/// The optimizer an engine executes, as a value: stochastic gradient descent as torch.optim.SGD defines it
-/// (dampening 0, no Nesterov): g = grad + weightDecay·p; with momentum, buf = g on the first step, then
-/// buf = momentum·buf + g, and g = buf; finally p -= lr·g.
+/// The optimizer an engine executes, as a value. <see cref="OptimizerKind.Sgd"/> is torch.optim.SGD (dampening 0, no
+/// Nesterov): g = grad + weightDecay·p; with momentum, buf = g on the first step, then buf = momentum·buf + g, and
+/// g = buf; finally p -= lr·g. <see cref="OptimizerKind.Adam"/> and <see cref="OptimizerKind.AdamW"/> are torch.optim's
+/// (no amsgrad): m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g², p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps).
 /// </summary>
 /// <param name="LearningRate">Step size (a schedule may change it per step).</param>
-/// <param name="Momentum">As torch.optim.SGD's momentum; 0 for plain SGD.</param>
-/// <param name="WeightDecay">L2 penalty added to the gradient, as torch.optim.SGD's weight_decay.</param>
+/// <param name="Momentum">SGD's momentum (0: plain SGD), or Adam's β1: the coefficient a one-cycle schedule cycles.</param>
+/// <param name="WeightDecay">SGD's and Adam's L2 penalty added to the gradient, or AdamW's decoupled decay.</param>
 public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float WeightDecay = 0)
 {
+    /// <summary>The update rule.</summary>
+    public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
+
+    /// <summary>Adam's β2, the decay of the squared-gradient average.</summary>
+    public float Beta2 { get; init; } = 0.999f;
+
+    /// <summary>Adam's eps, added to the denominator.</summary>
+    public float Epsilon { get; init; } = 1e-8f;
+
+    /// <summary>Whether the optimizer is Adam or AdamW.</summary>
+    [JsonIgnore]
+    public bool IsAdam => Kind is OptimizerKind.Adam or OptimizerKind.AdamW;
+
+    /// <summary>Buffers the optimizer keeps per parameter: SGD with momentum one (the momentum buffer), Adam two (exp_avg, exp_avg_sq).</summary>
+    [JsonIgnore]
+    public int MomentCount => IsAdam ? 2 : 1;
+
     /// <summary>SGD with the given settings.</summary>
     public static MlpOptimizer Sgd(float learningRate, float momentum = 0, float weightDecay = 0) => new(learningRate, momentum, weightDecay);
+
+    /// <summary>torch.optim.Adam with its defaults.</summary>
+    public static MlpOptimizer Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0) =>
+        new(learningRate, beta1, weightDecay) { Kind = OptimizerKind.Adam, Beta2 = beta2, Epsilon = epsilon };
+
+    /// <summary>torch.optim.AdamW with its defaults (weight decay 0.01).</summary>
+    public static MlpOptimizer AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f) =>
+        new(learningRate, beta1, weightDecay) { Kind = OptimizerKind.AdamW, Beta2 = beta2, Epsilon = epsilon };
 
     /// <summary>Throws naming the first setting out of range.</summary>
     public void Validate()
     {
+        if (!Enum.IsDefined(Kind))
+            throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown optimizer.");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
         if (!(Momentum >= 0 && Momentum < 1))
-            throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, IsAdam ? "Beta1 must be in [0, 1)." : "Momentum must be in [0, 1).");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
             throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be a number >= 0.");
+        if (!(Beta2 >= 0 && Beta2 < 1))
+            throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, "Beta2 must be in [0, 1).");
+        if (!(Epsilon > 0) || !float.IsFinite(Epsilon))
+            throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be a positive number.");
     }
+
+    public override string ToString() => Kind switch
+    {
+        OptimizerKind.Sgd => $"sgd (lr {LearningRate:G4}, momentum {Momentum:G4}, weight decay {WeightDecay:G4})",
+        _ => $"{Kind.ToString().ToLowerInvariant()} (lr {LearningRate:G4}, betas {Momentum:G4}/{Beta2:G4}, eps {Epsilon:G3}, weight decay {WeightDecay:G4})",
+    };
 }

@@ -16,7 +16,8 @@ public sealed class ManagedEngine : MlpEngine
 
     public override string Name => "Managed";
 
-    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer) => new ManagedMlp(initial, optimizer);
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null) =>
+        new ManagedMlp(initial, optimizer, state: state);
 
     protected override bool ReadsSparseBatches => true;
 

@@ -9,7 +9,7 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// </summary>
 internal sealed class ManagedLayer
 {
-    float[]? _weightMomentum, _biasMomentum;
+    float[][]? _weightMoments, _biasMoments; // SGD's momentum buffer, or Adam's exp_avg and exp_avg_sq
 
     public ManagedLayer(float[] weightsOutByIn, float[] biases, int inputs, int outputs, bool withGradients)
     {
@@ -24,11 +24,7 @@ internal sealed class ManagedLayer
         biases.CopyTo(Biases);
         InWidth = (inputs + Kernels.Lanes - 1) / Kernels.Lanes * Kernels.Lanes;
         Transposed = AlignedMemory.Floats(Out * InWidth);
-        if (withGradients)
-        {
-            WeightGradient = AlignedMemory.Floats(Weights.Length);
-            BiasGradient = AlignedMemory.Floats(Width);
-        }
+        if (withGradients) EnsureGradients();
     }
 
     public int In { get; }
@@ -58,10 +54,10 @@ internal sealed class ManagedLayer
 
     public Memory<float> Biases { get; }
 
-    /// <summary>With momentum or weight decay only: the batch's gradient, stepped as torch.optim.SGD does.</summary>
-    public Memory<float> WeightGradient { get; }
+    /// <summary>Except for plain SGD: the batch's gradient, which the optimizer's <see cref="Step"/> reads.</summary>
+    public Memory<float> WeightGradient { get; private set; }
 
-    public Memory<float> BiasGradient { get; }
+    public Memory<float> BiasGradient { get; private set; }
 
     Memory<float>[] _weightShares = [], _biasShares = [];
 
@@ -94,28 +90,75 @@ internal sealed class ManagedLayer
         BiasGradient.Span.Clear();
     }
 
-    /// <summary>torch.optim.SGD's step from the gradients: weight decay, momentum (first buffer = first gradient), p -= lr · g.</summary>
-    public void Step(float learningRate, float momentum, float weightDecay)
+    /// <summary>
+    /// The optimizer's step from the gradients at this step's rate and momentum (β1 for Adam): torch.optim.SGD's (weight decay, momentum with the first buffer the first
+    /// gradient, p -= lr · g) or Adam's and AdamW's (<see cref="OptimizerKernels.Adam"/>); <paramref name="step"/> counts
+    /// from 1.
+    /// </summary>
+    public void Step(MlpOptimizer optimizer, float learningRate, float momentum, long step)
     {
-        Step(Weights.Span, WeightGradient.Span, ref _weightMomentum, learningRate, momentum, weightDecay);
-        Step(Biases.Span, BiasGradient.Span, ref _biasMomentum, learningRate, momentum, weightDecay);
+        if (optimizer.IsAdam)
+        {
+            _weightMoments ??= [new float[Weights.Length], new float[Weights.Length]];
+            _biasMoments ??= [new float[Width], new float[Width]];
+            OptimizerKernels.Adam(Weights.Span, WeightGradient.Span, _weightMoments[0], _weightMoments[1], optimizer, learningRate, momentum, step);
+            OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments[0], _biasMoments[1], optimizer, learningRate, momentum, step);
+            return;
+        }
+        Sgd(Weights.Span, WeightGradient.Span, ref _weightMoments, learningRate, momentum, optimizer.WeightDecay);
+        Sgd(Biases.Span, BiasGradient.Span, ref _biasMoments, learningRate, momentum, optimizer.WeightDecay);
     }
 
-    static void Step(Span<float> parameter, Span<float> gradient, ref float[]? buffer, float learningRate, float momentum, float weightDecay)
+    static void Sgd(Span<float> parameter, Span<float> gradient, ref float[][]? buffer, float learningRate, float momentum, float weightDecay)
     {
         if (weightDecay != 0) TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
         if (momentum != 0)
         {
-            if (buffer is null) buffer = gradient.ToArray();
-            else TensorPrimitives.MultiplyAdd(buffer, momentum, gradient, buffer);
-            gradient = buffer;
+            if (buffer is null) buffer = [gradient.ToArray()];
+            else TensorPrimitives.MultiplyAdd(buffer[0], momentum, gradient, buffer[0]);
+            gradient = buffer[0];
         }
         TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameter, parameter);
     }
 
-    public float[] WeightsOutByIn()
+    /// <summary>Whether the optimizer holds buffers for this layer (after a step with momentum, or any Adam step).</summary>
+    public bool HasMoments => _weightMoments is not null;
+
+    /// <summary>Buffer <paramref name="moment"/> of the weights as [out x in] and of the biases, as torch holds them.</summary>
+    public (float[] Weights, float[] Biases) ExportMoment(int moment) =>
+        (OutByIn(_weightMoments![moment]), _biasMoments![moment][..Out]);
+
+    /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment.</summary>
+    public void ImportMoments(IReadOnlyList<(float[] Weights, float[] Biases)> moments)
     {
-        var w = Weights.Span;
+        _weightMoments = new float[moments.Count][];
+        _biasMoments = new float[moments.Count][];
+        for (int m = 0; m < moments.Count; m++)
+        {
+            _weightMoments[m] = new float[Weights.Length];
+            for (int o = 0; o < Out; o++)
+                for (int k = 0; k < In; k++)
+                    _weightMoments[m][k * Width + o] = moments[m].Weights[o * In + k];
+            _biasMoments[m] = new float[Width];
+            moments[m].Biases.CopyTo(_biasMoments[m], 0);
+        }
+    }
+
+    /// <summary>Allocates the gradient buffers that a step other than plain SGD reads (plain SGD adds straight into the weights).</summary>
+    public void EnsureGradients()
+    {
+        if (WeightGradient.IsEmpty)
+        {
+            WeightGradient = AlignedMemory.Floats(Weights.Length);
+            BiasGradient = AlignedMemory.Floats(Width);
+        }
+    }
+
+    public float[] WeightsOutByIn() => OutByIn(Weights.Span);
+
+    /// <summary>A [In x Width] array of this layer's as [Out x In], PyTorch's layout.</summary>
+    float[] OutByIn(ReadOnlySpan<float> w)
+    {
         var weights = new float[Out * In];
         for (int o = 0; o < Out; o++)
             for (int k = 0; k < In; k++)

@@ -16,34 +16,50 @@ public sealed class ManagedMlp : ITrainableMlp
 {
     readonly int[] _sizes;
     readonly ManagedLayer[] _layers;
-    readonly float _momentum, _weightDecay;
-    readonly bool _plainSgd;
+    readonly MlpOptimizer _optimizer; // kind and constants; the rate and momentum below change per step
+    float _learningRate, _momentum;
+    long _steps;
+    bool _plainSgd; // this step's: plain SGD adds the gradients straight into the weights
     readonly Team _team;
     Scratch _scratch;
     Batch? _batch; // the batch in flight, read by every member of the team
 
     /// <param name="initial">The starting weights (copied).</param>
-    /// <param name="optimizer">The SGD settings it steps with.</param>
+    /// <param name="optimizer">The optimizer it steps with.</param>
     /// <param name="threads">Threads a large batch is split between, the caller's included; 0: two, or one on a single core.</param>
-    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, int threads = 0)
+    /// <param name="state">The optimizer's buffers to continue from (<see cref="ExportState"/>); null starts afresh.</param>
+    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, int threads = 0, MlpOptimizerState? state = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         optimizer.Validate();
         _sizes = initial.LayerSizes.ToArray();
-        _plainSgd = optimizer.Momentum == 0 && optimizer.WeightDecay == 0;
+        (_optimizer, _learningRate, _momentum) = (optimizer, optimizer.LearningRate, optimizer.Momentum);
         _layers = Enumerable.Range(0, _sizes.Length - 1)
-            .Select(l => new ManagedLayer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !_plainSgd))
+            .Select(l => new ManagedLayer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !PlainSgd))
             .ToArray();
-        (LearningRate, _momentum, _weightDecay) = (optimizer.LearningRate, optimizer.Momentum, optimizer.WeightDecay);
+        if (state is not null) Import(state);
         _scratch = new Scratch(0, _layers);
         _team = new Team(threads > 0 ? threads : Math.Min(2, Environment.ProcessorCount), Work);
         foreach (var layer in _layers) layer.MakeShares(_team.Size);
     }
 
     /// <inheritdoc/>
-    public float LearningRate { get; set; }
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = value;
+    }
+
+    /// <inheritdoc/>
+    public float Momentum
+    {
+        get => _momentum;
+        set => _momentum = value;
+    }
+
+    bool PlainSgd => _optimizer is { Kind: OptimizerKind.Sgd, WeightDecay: 0 } && _momentum == 0;
 
     /// <summary>Threads a large batch is split between, the caller's included.</summary>
     public int Threads => _team.Size;
@@ -54,6 +70,10 @@ public sealed class ManagedMlp : ITrainableMlp
     public double TrainBatch(Batch batch)
     {
         Begin(batch);
+        _plainSgd = PlainSgd;
+        if (!_plainSgd)
+            foreach (var layer in _layers) layer.EnsureGradients();
+        _steps++;
         // The gradients below use the weights before this step's update.
         for (int l = 1; l < _layers.Length; l++) _layers[l].Transpose();
         if (Split(batch.Size))
@@ -64,7 +84,7 @@ public sealed class ManagedMlp : ITrainableMlp
         else
             Train(0, batch.Size, shareOf: null);
         if (!_plainSgd)
-            foreach (var layer in _layers) layer.Step(LearningRate, _momentum, _weightDecay);
+            foreach (var layer in _layers) layer.Step(_optimizer, _learningRate, _momentum, _steps);
         _batch = null;
         return _scratch.LossSum(batch.Size) / batch.Size;
     }
@@ -188,6 +208,30 @@ public sealed class ManagedMlp : ITrainableMlp
                 s.Inputs[l + 1].Set(r, outputs.Slice(r * layer.Width, layer.Out), relu: true);
         }
         return s;
+    }
+
+    /// <inheritdoc/>
+    public MlpOptimizerState ExportState()
+    {
+        var moments = new List<float[]>();
+        if (_layers.All(l => l.HasMoments))
+            foreach (var layer in _layers)
+            {
+                var exported = Enumerable.Range(0, _optimizer.MomentCount).Select(layer.ExportMoment).ToArray();
+                moments.AddRange(exported.Select(e => e.Weights));
+                moments.AddRange(exported.Select(e => e.Biases));
+            }
+        return new MlpOptimizerState(_optimizer.Kind, _steps, moments);
+    }
+
+    void Import(MlpOptimizerState state)
+    {
+        state.CheckFits(_sizes, _optimizer);
+        _steps = state.Steps;
+        if (state.Moments.Count == 0) return;
+        int k = _optimizer.MomentCount;
+        for (int l = 0; l < _layers.Length; l++)
+            _layers[l].ImportMoments(Enumerable.Range(0, k).Select(m => (state.Moment(2 * l, m, k), state.Moment(2 * l + 1, m, k))).ToArray());
     }
 
     /// <summary>Stops the team's threads; the weights are managed arrays, nothing native to release.</summary>

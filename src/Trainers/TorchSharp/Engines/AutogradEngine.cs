@@ -4,7 +4,7 @@ namespace MlNetMnist.Trainers.Engines.Autograd;
 
 /// <summary>
 /// The lesson itself on TorchSharp: <see cref="Nn.Module"/>, <see cref="Nn.Linear"/>, <see cref="Nn.ReLU"/> and
-/// <see cref="Nn.Sequential"/>, <c>loss.backward()</c> and <see cref="Optim.Sgd"/>. Dense batches: libtorch multiplies
+/// <see cref="Nn.Sequential"/>, <c>loss.backward()</c> and <see cref="Optim.Sgd"/> or <see cref="Optim.Adam"/>. Dense batches: libtorch multiplies
 /// every value, zero or not. Set <c>MlpOptions.Engine = AutogradEngine.Instance</c> to train with it.
 /// </summary>
 public sealed class AutogradEngine : MlpEngine
@@ -15,5 +15,6 @@ public sealed class AutogradEngine : MlpEngine
 
     public override string Name => "Autograd";
 
-    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer) => new AutogradMlp(initial, optimizer);
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null) =>
+        new AutogradMlp(initial, optimizer, state);
 }

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 
 namespace MlNetMnist.Trainers.Learning;
 
-/// <summary>The lesson's way: a <see cref="Module"/>, a loss function and <see cref="Sgd"/>, with autograd doing backward.</summary>
-public sealed class ModuleTrainable(Module model, Func<Tensor, Tensor, Tensor> loss, Sgd optimizer) : ITrainable
+/// <summary>The lesson's way: a <see cref="Module"/>, a loss function and an optimizer (<see cref="Sgd"/>, <see cref="Adam"/>), with autograd doing backward.</summary>
+public sealed class ModuleTrainable(Module model, Func<Tensor, Tensor, Tensor> loss, IOptimizer optimizer) : ITrainable
 {
     public double TrainBatch(Batch batch)
     {

@@ -9,7 +9,7 @@ namespace MlNetMnist.Trainers.Optim;
 /// g = grad + weightDecay·p; with momentum, buf = g on the first step, then buf = momentum·buf + g, and g = buf;
 /// finally p -= lr·g, in place under no_grad.
 /// </summary>
-public sealed class Sgd : IDisposable
+public sealed class Sgd : IOptimizer
 {
     readonly Parameter[] _parameters;
     readonly Tensor?[] _momentum;
@@ -28,9 +28,12 @@ public sealed class Sgd : IDisposable
 
     public double LearningRate { get; set; }
 
-    public double Momentum { get; }
+    public double Momentum { get; set; }
 
     public double WeightDecay { get; }
+
+    /// <summary>The momentum buffers, one per parameter (null until a step with momentum).</summary>
+    internal Tensor?[] MomentumBuffers => _momentum;
 
     public void Step()
     {

@@ -1,0 +1,49 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MlNetMnist.Trainers.Engines.Managed;
+
+/// <summary>The optimizers' element-wise updates that do not fit TensorPrimitives' single operations, on 512-bit vectors.</summary>
+internal static class OptimizerKernels
+{
+    /// <summary>
+    /// One step of torch.optim.Adam (or AdamW, by <paramref name="optimizer"/>'s kind) at this step's rate and β1 over a parameter, its gradient
+    /// and its two moments, in one pass: AdamW first decays p by (1 - lr·wd), Adam adds wd·p to the gradient; then
+    /// m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g², p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps). The bias corrections
+    /// are computed in double and the scalars rounded to float once, as torch does. Lengths are whole vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Adam(Span<float> parameter, Span<float> gradient, Span<float> exp_avg, Span<float> exp_avg_sq, MlpOptimizer optimizer,
+        float learningRate, float beta1Now, long step)
+    {
+        double lr = learningRate, beta1 = beta1Now, beta2 = optimizer.Beta2;
+        double correction1 = 1 - Math.Pow(beta1, step), correction2 = 1 - Math.Pow(beta2, step);
+        bool decoupled = optimizer.Kind == OptimizerKind.AdamW;
+        var l2 = Vector512.Create(decoupled ? 0f : optimizer.WeightDecay);
+        var decay = Vector512.Create(decoupled ? (float)(1 - lr * optimizer.WeightDecay) : 1f);
+        var b1 = Vector512.Create((float)beta1);
+        var b2 = Vector512.Create((float)beta2);
+        var a1 = Vector512.Create((float)(1 - beta1));
+        var a2 = Vector512.Create((float)(1 - beta2));
+        var root2 = Vector512.Create((float)Math.Sqrt(correction2));
+        var eps = Vector512.Create(optimizer.Epsilon);
+        var stepSize = Vector512.Create((float)(-lr / correction1));
+        ref float p = ref MemoryMarshal.GetReference(parameter);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        ref float m = ref MemoryMarshal.GetReference(exp_avg);
+        ref float v = ref MemoryMarshal.GetReference(exp_avg_sq);
+        for (nuint i = 0; i < (nuint)parameter.Length; i += (nuint)Vector512<float>.Count)
+        {
+            var pi = Vector512.LoadUnsafe(ref p, i);
+            var gi = Vector512.FusedMultiplyAdd(l2, pi, Vector512.LoadUnsafe(ref g, i));
+            pi *= decay;
+            var mi = Vector512.FusedMultiplyAdd(a1, gi, Vector512.LoadUnsafe(ref m, i) * b1);
+            var vi = Vector512.FusedMultiplyAdd(a2, gi * gi, Vector512.LoadUnsafe(ref v, i) * b2);
+            var denominator = Vector512.Sqrt(vi) / root2 + eps;
+            Vector512.FusedMultiplyAdd(stepSize, mi / denominator, pi).StoreUnsafe(ref p, i);
+            mi.StoreUnsafe(ref m, i);
+            vi.StoreUnsafe(ref v, i);
+        }
+    }
+}
