@@ -5,6 +5,7 @@ using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Models;
 
 [assembly: LoadableClass(typeof(MlpModelParameters), null, typeof(SignatureLoadModel),
@@ -22,25 +23,29 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     internal const string LoaderSignature = "MlNetMnistMlpModel";
 
     /// <summary>The format this build writes. Bump it when the binary layout changes.</summary>
-    public const uint FormatVersion = 0x00010001;
+    public const uint FormatVersion = 0x00010002;
+
+    /// <summary>The oldest format this build reads: 0x00010001, before the optimizer state was stored.</summary>
+    const uint FirstFormat = 0x00010001;
 
     static VersionInfo GetVersionInfo() => new(
         modelSignature: "MNISTMLP",
         verWrittenCur: FormatVersion,
         verReadableCur: FormatVersion,
-        verWeCanReadBack: FormatVersion,
+        verWeCanReadBack: FirstFormat,
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(MlpModelParameters).Assembly.FullName);
 
     readonly VectorDataViewType _inputType;
     readonly VectorDataViewType _outputType;
 
-    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training)
+    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null)
         : base(env, LoaderSignature)
     {
         Network = network;
         Training = training;
         StoredFormatVersion = FormatVersion;
+        OptimizerState = optimizerState;
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
     }
@@ -48,11 +53,12 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     MlpModelParameters(IHostEnvironment env, ModelLoadContext ctx)
         : base(env, LoaderSignature, ctx)
     {
-        // *** Binary format (FormatVersion 0x00010001) ***
+        // *** Binary format (FormatVersion 0x00010002) ***
         // <base: int sizeof(float)>
         // int: layer size count n; int[n]: sizes
         // per layer: float[out*in] weights, float[out] biases (little-endian)
         // string: training info as JSON (options and per-epoch history)
+        // since 0x00010002: the optimizer state (OptimizerStateFormat), so that training can resume exactly
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
         try
@@ -60,6 +66,8 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
             Network = MlpNetwork.Read(ctx.Reader, where);
             Training = JsonSerializer.Deserialize<MlpTrainingInfo>(ctx.Reader.ReadString())
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
+            if (ctx.Header.ModelVerWritten >= 0x00010002)
+                OptimizerState = OptimizerStateFormat.Read(ctx.Reader, Network.LayerSizes, where);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
@@ -86,6 +94,9 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     /// <summary>The options training ran with and its per-epoch metrics.</summary>
     public MlpTrainingInfo Training { get; }
 
+    /// <summary>The optimizer's buffers and step count when training ended, to continue from; null in models of format 0x00010001.</summary>
+    public MlpOptimizerState? OptimizerState { get; }
+
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
     protected override void SaveCore(ModelSaveContext ctx)
@@ -94,6 +105,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         ctx.SetVersionInfo(GetVersionInfo());
         Network.Write(ctx.Writer);
         ctx.Writer.Write(JsonSerializer.Serialize(Training));
+        OptimizerStateFormat.Write(ctx.Writer, OptimizerState);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Learning.Schedules;
 
 namespace MlNetMnist.Trainers;
 
@@ -17,19 +18,19 @@ public sealed class MlpOptions
     /// <summary>Sizes of the hidden layers, each followed by a ReLU.</summary>
     public int[] HiddenLayers { get; set; } = [50];
 
-    /// <summary>Passes over the training data.</summary>
+    /// <summary>Passes over the training data. When continuing a model (Fit with model parameters), the total: the model's epochs count.</summary>
     public int Epochs { get; set; } = 3;
 
     /// <summary>Rows per minibatch.</summary>
     public int BatchSize { get; set; } = 50;
 
-    /// <summary>SGD step size.</summary>
+    /// <summary>SGD step size (the peak of a one-cycle schedule). Ignored when <see cref="Optimizer"/> is set.</summary>
     public float LearningRate { get; set; } = 0.5f;
 
-    /// <summary>SGD momentum, as torch.optim.SGD defines it (0: plain SGD).</summary>
+    /// <summary>SGD momentum, as torch.optim.SGD defines it (0: plain SGD). Ignored when <see cref="Optimizer"/> is set.</summary>
     public float Momentum { get; set; }
 
-    /// <summary>L2 penalty added to the gradient, as torch.optim.SGD's weight_decay.</summary>
+    /// <summary>L2 penalty added to the gradient, as torch.optim.SGD's weight_decay. Ignored when <see cref="Optimizer"/> is set.</summary>
     public float WeightDecay { get; set; }
 
     /// <summary>Seed of the initial weights and the shuffling; null takes one from the MLContext's seed.</summary>
@@ -50,8 +51,23 @@ public sealed class MlpOptions
     /// </summary>
     public MlpEngine Engine { get; set; } = ManagedEngine.Instance;
 
-    /// <summary>The optimizer these options describe.</summary>
-    internal MlpOptimizer Optimizer => MlpOptimizer.Sgd(LearningRate, Momentum, WeightDecay);
+    /// <summary>
+    /// The optimizer (<see cref="MlpOptimizer.Adam"/>, <see cref="MlpOptimizer.AdamW"/>, <see cref="MlpOptimizer.Sgd"/>);
+    /// null: SGD with <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>.
+    /// </summary>
+    public MlpOptimizer? Optimizer { get; set; }
+
+    /// <summary>The optimizer training runs.</summary>
+    internal MlpOptimizer EffectiveOptimizer => Optimizer ?? MlpOptimizer.Sgd(LearningRate, Momentum, WeightDecay);
+
+    /// <summary>How the rate (and momentum) change per step: constant (default), one-cycle or cosine, over all <see cref="Epochs"/>.</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant;
+
+    /// <summary>Stop when the validation metric stops improving and keep the best epoch's weights; null: train every epoch.</summary>
+    public EarlyStoppingOptions? EarlyStopping { get; set; }
+
+    /// <summary>Your own callbacks, run by the training loop with its own (metrics at order 0, progress at 10).</summary>
+    public IList<LearnerCallback> Callbacks { get; set; } = [];
 
     /// <summary>
     /// Training (and validation) data that would take more memory than this, in bytes, is not copied into memory but
@@ -89,6 +105,10 @@ public sealed class MlpOptions
         if (MemoryBudgetBytes < 1) throw OutOfRange(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "positive");
         if (ShuffleBufferRows < 1) throw OutOfRange(nameof(ShuffleBufferRows), ShuffleBufferRows, "at least 1");
         if (NumWorkers < 0) throw OutOfRange(nameof(NumWorkers), NumWorkers, "at least 0");
+        Optimizer?.Validate();
+        (Schedule ?? throw new ArgumentNullException(nameof(Schedule), "Schedule must be a schedule (LearningRateSchedule.Constant for none), got null.")).Validate();
+        EarlyStopping?.Validate();
+        if (Callbacks is null || Callbacks.Any(c => c is null)) throw new ArgumentNullException(nameof(Callbacks), "Callbacks must be a list of callbacks, without nulls.");
         if (Engine is null) throw new ArgumentNullException(nameof(Engine), "Engine must name an engine.");
     }
 

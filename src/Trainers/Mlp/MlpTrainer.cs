@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
+using MlNetMnist.Trainers.Learning.Callbacks;
 
 namespace MlNetMnist.Trainers;
 
@@ -15,7 +16,7 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
 {
     internal const string LoadName = "MlNetMnistMlp";
 
-    static readonly TrainerInfo TrainerInfo = new(normalization: false, caching: false, supportValid: true);
+    static readonly TrainerInfo TrainerInfo = new(normalization: false, caching: false, supportValid: true, supportIncrementalTrain: true);
 
     readonly MlpOptions _options;
 
@@ -42,6 +43,32 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
     /// <summary>Trains on <paramref name="trainData"/>, reporting validation metrics on <paramref name="validationData"/> after each epoch.</summary>
     public MulticlassPredictionTransformer<MlpModelParameters> Fit(IDataView trainData, IDataView validationData)
         => TrainTransformer(trainData, validationData);
+
+    /// <summary>
+    /// Continues training <paramref name="modelParameters"/> (a model this trainer made, with the layer sizes these
+    /// options and data make) on <paramref name="trainData"/>: from its weights and optimizer state, at the epoch after
+    /// its last, up to <see cref="MlpOptions.Epochs"/> in all, its history extended. With the same data, seed (by
+    /// default the model's), optimizer and schedule, stopping after N epochs and continuing to N+M gives the weights
+    /// that training N+M at once gives (bit for bit with the managed engine).
+    /// </summary>
+    public MulticlassPredictionTransformer<MlpModelParameters> Fit(IDataView trainData, MlpModelParameters modelParameters)
+    {
+        Host.CheckValue(modelParameters, nameof(modelParameters));
+        return TrainTransformer(trainData, _options.ValidationData, modelParameters);
+    }
+
+    /// <summary>
+    /// fastai's LR finder on <paramref name="trainData"/>: from the options' initial weights, the rate grows
+    /// exponentially over minibatches until the loss diverges; returns the loss-versus-rate curve and a suggested rate.
+    /// Trains a throwaway copy; nothing is returned to score with.
+    /// </summary>
+    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 100)
+    {
+        Host.CheckValue(trainData, nameof(trainData));
+        if (!(start > 0 && end > start)) throw new ArgumentOutOfRangeException(nameof(end), "The rates must satisfy 0 < start < end.");
+        if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "The finder needs at least 2 steps.");
+        return MlpLrFind.Run(Host, _options, trainData, _options.Seed ?? Host.Rand.Next(), start, end, steps);
+    }
 
     // Key labels of any count and integer labels are both accepted; the base class only knows one type.
     protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
@@ -80,7 +107,13 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
         Host.CheckValue(context, nameof(context));
         _options.Validate(); // again: the options object may have changed since the trainer was made
         IDataView? validation = context.ValidationSet?.Data ?? _options.ValidationData;
-        int seed = _options.Seed ?? Host.Rand.Next();
-        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed);
+        var start = context.InitialPredictor switch
+        {
+            null => null,
+            MlpModelParameters mlp => mlp,
+            var other => throw Host.Except($"Cannot continue training from a {other.GetType().Name}: the MLP trainer continues only its own models."),
+        };
+        int seed = _options.Seed ?? start?.Training.Seed ?? Host.Rand.Next();
+        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed, start);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Learning.Schedules;
 
 namespace MlNetMnist.Trainers;
 
@@ -17,6 +19,21 @@ public sealed record MlpTrainingInfo(
     long TrainingRows,
     IReadOnlyList<EpochMetrics> History)
 {
+    /// <summary>The optimizer (models saved before Adam came: null, SGD from <see cref="LearningRate"/>, <see cref="Momentum"/>, <see cref="WeightDecay"/>).</summary>
+    public MlpOptimizer? Optimizer { get; init; }
+
+    /// <summary>The rate schedule (null in models saved before schedules: constant).</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>The early-stopping rule, if training had one.</summary>
+    public EarlyStoppingOptions? EarlyStopping { get; init; }
+
+    /// <summary>The epoch whose weights the model holds when early stopping kept an earlier one than the last; else null.</summary>
+    public int? BestEpoch { get; init; }
+
+    /// <summary>Training rows held out to validate on for early stopping (0: none).</summary>
+    public int HeldOutRows { get; init; }
+
     /// <summary>The name of the engine that computed the steps (every engine trains the same model).</summary>
     [JsonConverter(typeof(EngineNameConverter))]
     public string Engine { get; init; } = "";

@@ -153,10 +153,10 @@ public sealed class MlpNetwork
         return new MlpNetwork(sizes, weights, biases);
     }
 
-    static void WriteFloats(BinaryWriter writer, float[] values) =>
+    internal static void WriteFloats(BinaryWriter writer, float[] values) =>
         writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
 
-    static float[] ReadFloats(BinaryReader reader, int count, string where)
+    internal static float[] ReadFloats(BinaryReader reader, int count, string where)
     {
         // A damaged size must not allocate gigabytes for weights the file does not hold.
         if (reader.BaseStream.CanSeek && reader.BaseStream.Length - reader.BaseStream.Position < 4L * count)
