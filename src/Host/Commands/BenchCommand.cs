@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Host.Bench;
+using MlNetMnist.Trainers.Engines;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;
@@ -16,7 +17,24 @@ internal static class BenchCommand
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs per engine (accuracy is after these).", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
         var lbfgs = new Option<bool>("--lbfgs") { Description = "Also train ML.NET's LbfgsMaximumEntropy (about a minute)." };
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice).", CustomParser = result => CommonOptions.AtLeast(1)(result) };
-        var command = new Command("bench", "Measure training speed against baselines.") { data, epochs, lbfgs, threads };
+        var toAccuracy = new Option<double?>("--to-accuracy")
+        {
+            Description = "Instead: wall time until validation accuracy first reaches this, ours against the TorchSharp idiom, with the recipe below (default the documented 784-256-10 Adam one-cycle recipe).",
+            CustomParser = result => CommonOptions.Number<double>(a => a > 0 && a <= 1, "in (0, 1]")(result),
+        };
+        var hidden = new Option<int[]>("--hidden")
+        {
+            Description = "--to-accuracy: hidden layer sizes.", AllowMultipleArgumentsPerToken = true,
+            CustomParser = CommonOptions.Numbers<int>(size => size >= 1, "at least 1"),
+        };
+        var batchSize = new Option<int?>("--batch-size") { Description = "--to-accuracy: rows per minibatch.", CustomParser = result => CommonOptions.AtLeast(1)(result) };
+        var lr = RecipeOptions.LearningRate();
+        var optimizer = RecipeOptions.Optimizer();
+        var schedule = RecipeOptions.Schedule();
+        var command = new Command("bench", "Measure training speed against baselines.")
+        {
+            data, epochs, lbfgs, threads, toAccuracy, hidden, batchSize, lr, optimizer, schedule,
+        };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(threads) is int n) TorchSharp.torch.set_num_threads(n);
@@ -25,6 +43,24 @@ internal static class BenchCommand
             var scale = ml.Transforms.ScalePixels().Fit(splits.Train);
             var train = Dataset.FromDataView(scale.Transform(splits.Train));
             var valid = Dataset.FromDataView(scale.Transform(splits.Valid));
+            if (parse.GetValue(toAccuracy) is double target)
+            {
+                // Only the options given change the documented recipe.
+                bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+                var basis = Recipe.Mnist98;
+                var recipe = basis with
+                {
+                    HiddenLayers = Given(hidden) ? parse.GetValue(hidden)! : basis.HiddenLayers,
+                    BatchSize = parse.GetValue(batchSize) ?? basis.BatchSize,
+                    Optimizer = Given(optimizer) || Given(lr)
+                        ? RecipeOptions.MakeOptimizer(Given(optimizer) ? parse.GetValue(optimizer)! : RecipeOptions.Name(basis.Optimizer.Kind), parse.GetValue(lr))
+                        : basis.Optimizer,
+                    Schedule = Given(schedule) ? RecipeOptions.MakeSchedule(parse.GetValue(schedule)!) : basis.Schedule,
+                    Epochs = Given(epochs) ? parse.GetValue(epochs) : basis.Epochs,
+                };
+                RunToAccuracy(console, train, valid, recipe, target, cancellation);
+                return Cli.Success;
+            }
             Run(console, train, valid, parse.GetValue(epochs), cancellation);
             if (parse.GetValue(lbfgs)) Lbfgs(console, ml, scale, splits);
             return Cli.Success;
@@ -62,6 +98,23 @@ internal static class BenchCommand
         }
         console.Write(table);
         console.MarkupLine($"each engine ran {epochs + TrainingBenchmark.WarmupEpochs} epochs ({TrainingBenchmark.WarmupEpochs} to warm up), lr 0.5, 784-50-10, shuffled every epoch; libtorch threads: {TorchSharp.torch.get_num_threads()}");
+    }
+
+    static void RunToAccuracy(IAnsiConsole console, Dataset train, Dataset valid, Recipe recipe, double target, CancellationToken cancellation)
+    {
+        console.MarkupLine($"recipe: {Markup.Escape(recipe.ToString())}; target validation accuracy {target:F4}");
+        var table = new Table().AddColumns("engine", "seconds to target", "epochs", "vs idiom", "valid accuracy per epoch");
+        var idiom = ToAccuracy.Idiom(train, valid, recipe, target, cancellation);
+        static string Accuracies(ToAccuracy.Outcome o) => string.Join(" ", o.Accuracies.Select(a => a.ToString("F4")));
+        table.AddRow("TorchSharp idiom", idiom.Seconds?.ToString("F2") ?? "not reached", idiom.Epochs.ToString(), "1.00x", Accuracies(idiom));
+        foreach (var engine in CommonOptions.Engines)
+        {
+            var ours = ToAccuracy.Ours(engine, train, valid, recipe, target, cancellation);
+            string ratio = ours.Seconds is double s && idiom.Seconds is double i ? $"{i / s:F2}x faster" : "-";
+            table.AddRow($"ours, {engine.Name.ToLowerInvariant()}", ours.Seconds?.ToString("F2") ?? "not reached", ours.Epochs.ToString(), ratio, Accuracies(ours));
+        }
+        console.Write(table);
+        console.MarkupLine($"wall time from the start of training (validation after each epoch included); libtorch threads: {TorchSharp.torch.get_num_threads()}");
     }
 
     static void Lbfgs(IAnsiConsole console, MLContext ml, ITransformer scale, MnistSplits splits)

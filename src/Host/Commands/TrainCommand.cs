@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Learning;
@@ -21,7 +22,18 @@ internal static class TrainCommand
         };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
         var batchSize = new Option<int>("--batch-size") { Description = "Rows per minibatch.", DefaultValueFactory = _ => 50, CustomParser = CommonOptions.AtLeast(1) };
-        var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.5f, CustomParser = CommonOptions.Number<float>(x => x > 0 && float.IsFinite(x), "a positive number") };
+        var lr = RecipeOptions.LearningRate();
+        var optimizer = RecipeOptions.Optimizer();
+        var schedule = RecipeOptions.Schedule();
+        var earlyStopping = new Option<bool>("--early-stopping")
+        {
+            Description = "Stop when validation loss has not improved for --patience epochs and keep the best epoch's weights.",
+        };
+        var patience = new Option<int>("--patience") { Description = "Epochs without improvement before --early-stopping stops.", DefaultValueFactory = _ => 3, CustomParser = CommonOptions.AtLeast(1) };
+        var resume = new Option<FileInfo>("--resume")
+        {
+            Description = "Continue training this model zip up to --epochs in all, with its optimizer state; options not given are the model's.",
+        }.AcceptExistingOnly();
         var workers = new Option<int?>("--workers")
         {
             Description = "DataLoader worker threads (0: batches built on the training thread; default: one, or none when the step takes both cores).",
@@ -31,22 +43,39 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>() };
         var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") { data, hidden, epochs, batchSize, lr, workers, engine, seed, output };
+        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") 
+        {
+            data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, workers, engine, seed, output,
+        };
         command.SetAction(async (parse, cancellation) =>
         {
+            var start = parse.GetValue(resume) is { } file ? CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file) : null;
+            // Resuming, an option not given is the model's: `train --resume model.zip --epochs 6` continues the same recipe.
+            bool Given(Option option) => start is null || parse.GetResult(option) is { Implicit: false };
+            var recipe = start?.Training;
+            var optimizerValue = Given(optimizer) || Given(lr) || recipe!.Optimizer is null
+                ? RecipeOptions.MakeOptimizer(Given(optimizer) ? parse.GetValue(optimizer)! : RecipeOptions.Name(recipe!.Optimizer?.Kind ?? default), parse.GetValue(lr) ?? recipe?.LearningRate)
+                : recipe.Optimizer;
             var options = new MlpOptions
             {
-                HiddenLayers = parse.GetValue(hidden)!, Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetValue(lr), NumWorkers = parse.GetValue(workers), Seed = parse.GetValue(seed),
+                HiddenLayers = Given(hidden) ? parse.GetValue(hidden)! : recipe!.HiddenLayers.ToArray(),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = Given(batchSize) ? parse.GetValue(batchSize) : recipe!.BatchSize,
+                Optimizer = optimizerValue,
+                Schedule = Given(schedule) ? RecipeOptions.MakeSchedule(parse.GetValue(schedule)!) : recipe!.Schedule ?? RecipeOptions.MakeSchedule("constant"),
+                EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : Given(earlyStopping) ? null : recipe!.EarlyStopping,
+                NumWorkers = parse.GetValue(workers),
+                Seed = Given(seed) ? parse.GetValue(seed) : recipe!.Seed,
                 Engine = parse.GetValue(engine)!, CancellationToken = cancellation,
             };
-            await RunAsync(console, parse.GetValue(data), options, parse.GetValue(output)!, cancellation);
+            await RunAsync(console, parse.GetValue(data), options, start, parse.GetValue(output)!, cancellation);
             return Cli.Success;
         });
         return command;
     }
 
-    static async Task RunAsync(IAnsiConsole console, DirectoryInfo? dataDir, MlpOptions options, FileInfo output, CancellationToken cancellation)
+    static async Task RunAsync(IAnsiConsole console, DirectoryInfo? dataDir, MlpOptions options, MlpModelParameters? start, FileInfo output,
+        CancellationToken cancellation)
     {
         // Live progress only where it redraws in place: elsewhere Spectre prints snapshots ("epoch 2 ...: 24%") into the output.
         bool live = console.Profile.Capabilities.Interactive;
@@ -56,25 +85,33 @@ internal static class TrainCommand
 
         var ml = new MLContext(seed: options.Seed);
         var splits = ml.Data.LoadMnist(files);
-        var scale = ml.Transforms.ScalePixels("Features", "Pixels");
-        options.ValidationData = scale.Fit(splits.Valid).Transform(splits.Valid);
-        var pipeline = scale
-            .Append(ml.MulticlassClassification.Trainers.Mlp(options))
-            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"));
+        var scale = ml.Transforms.ScalePixels("Features", "Pixels").Fit(splits.Train);
+        options.ValidationData = scale.Transform(splits.Valid);
+        var trainer = ml.MulticlassClassification.Trainers.Mlp(options);
+        var features = scale.Transform(splits.Train);
+        // The pipeline's three steps by hand: a continued model goes through the trainer's Fit(data, model).
+        ITransformer Fit()
+        {
+            var mlpStep = start is null ? trainer.Fit(features) : trainer.Fit(features, start);
+            var keys = ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel").Fit(mlpStep.Transform(features));
+            return new TransformerChain<ITransformer>(scale, mlpStep, keys);
+        }
 
         var model = live
             ? console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(progress =>
                 {
-                    options.Progress = EpochBars(progress, options.Epochs);
-                    return pipeline.Fit(splits.Train);
+                    options.Progress = EpochBars(progress, start?.Training.History.Count ?? 0, options.Epochs);
+                    return Fit();
                 })
-            : pipeline.Fit(splits.Train);
+            : Fit();
 
         var mlp = CommonOptions.Mlp(model, output);
         var test = ml.MulticlassClassification.Evaluate(model.Transform(splits.Test));
         console.Write(HistoryTable.Of(mlp.Training.History));
+        if (mlp.Training.BestEpoch is int best)
+            console.MarkupLine($"early stopping kept epoch {best} (validation loss {mlp.Training.History[best - 1].ValidLoss:F4})");
         console.MarkupLine($"test accuracy [bold]{test.MicroAccuracy:F4}[/] (macro {test.MacroAccuracy:F4}, log-loss {test.LogLoss:F4})");
 
         // The last point where Ctrl+C stops the command (exit 130, nothing saved); past it the three files are written and it exits 0.
@@ -103,10 +140,10 @@ internal static class TrainCommand
         return files;
     }
 
-    /// <summary>One bar per epoch, with the running loss and the speed.</summary>
-    static IProgress<TrainingProgress> EpochBars(ProgressContext progress, int epochs)
+    /// <summary>One bar per epoch to run (after <paramref name="done"/>, when continuing), with the running loss and the speed.</summary>
+    static IProgress<TrainingProgress> EpochBars(ProgressContext progress, int done, int epochs)
     {
-        var bars = Enumerable.Range(1, epochs).Select(e => progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
+        var bars = Enumerable.Range(1, epochs).Select(e => e <= done ? null! : progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
         var started = DateTime.UtcNow;
         return new SynchronousProgress<TrainingProgress>(p =>
         {
