@@ -24,7 +24,7 @@ public static class Cli
         var root = new RootCommand("The fast.ai minibatch-training lesson on ML.NET: train, evaluate and query an MLP on MNIST.")
         {
             TrainCommand.Create(console), EvaluateCommand.Create(console), PredictCommand.Create(console), InfoCommand.Create(console),
-            BenchCommand.Create(console), ExportCommand.Create(console),
+            BenchCommand.Create(console), LrFindCommand.Create(console), ExportCommand.Create(console),
             ServeCommand.Create(console), LoadTestCommand.Create(console),
         };
         root.Options.Add(verbose);

@@ -1,4 +1,5 @@
 using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Learning.Callbacks;
 using ScottPlot;
 
 namespace MlNetMnist.Host;
@@ -78,5 +79,46 @@ internal static class Plots
         plot.HideGrid();
         plot.Title($"Confusion matrix ({split} split)");
         plot.SavePng(path, 700, 620);
+    }
+
+    /// <summary>
+    /// The LR finder's curve: loss against rate on a log axis (ticks at powers of ten), the raw loss faint behind the
+    /// smoothed one, the suggested rate marked. The loss axis stops a little above the first loss, so that the
+    /// divergence at the end does not flatten the valley.
+    /// </summary>
+    public static void LrFinder(LrFinderResult result, string path)
+    {
+        double[] x = result.LearningRates.Select(Math.Log10).ToArray();
+        var plot = new Plot();
+        var raw = plot.Add.Scatter(x, result.Losses.ToArray());
+        raw.LegendText = "loss per minibatch";
+        raw.MarkerSize = 0;
+        raw.LineWidth = 1;
+        raw.Color = Colors.SteelBlue.WithAlpha(0.35);
+        var smooth = plot.Add.Scatter(x, result.SmoothedLosses.ToArray());
+        smooth.LegendText = "smoothed";
+        smooth.MarkerSize = 0;
+        smooth.LineWidth = 2;
+        smooth.Color = Colors.SteelBlue;
+        var mark = plot.Add.VerticalLine(Math.Log10(result.Suggested));
+        mark.LegendText = $"suggested {result.Suggested:G2}";
+        mark.LinePattern = LinePattern.Dashed;
+        mark.Color = Colors.OrangeRed;
+
+        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => (int)Math.Round(v) is var power && power < -3 ? $"1e{power}" : Math.Pow(10, power).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Axes.Bottom.Label.Text = "learning rate (log scale)";
+        plot.Axes.Left.Label.Text = "training loss";
+        plot.Title("Learning-rate finder");
+        double low = result.Losses.Min(), high = Math.Max(result.SmoothedLosses[0], result.Losses[0]) * 1.3;
+        plot.Axes.SetLimitsY(Math.Max(0, low - 0.05 * (high - low)), high);
+        plot.Axes.SetLimitsX(x[0], x[^1]);
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, 800, 500);
     }
 }

@@ -62,7 +62,7 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
     /// exponentially over minibatches until the loss diverges; returns the loss-versus-rate curve and a suggested rate.
     /// Trains a throwaway copy; nothing is returned to score with.
     /// </summary>
-    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 100)
+    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 200)
     {
         Host.CheckValue(trainData, nameof(trainData));
         if (!(start > 0 && end > start)) throw new ArgumentOutOfRangeException(nameof(end), "The rates must satisfy 0 < start < end.");

@@ -2,13 +2,13 @@ namespace MlNetMnist.Trainers.Learning.Callbacks;
 
 /// <summary>
 /// fastai's LR finder: the rate grows exponentially from <paramref name="start"/> to <paramref name="end"/> over
-/// <paramref name="steps"/> training batches; the loss is smoothed as fastai's Recorder does (debiased moving average,
-/// β = 0.98), and the fit stops once the smoothed loss exceeds <paramref name="divergence"/> times its minimum (or is
+/// <paramref name="steps"/> training batches; the loss is smoothed by a debiased moving average (as fastai's Recorder,
+/// with a shorter memory), and the fit stops once the smoothed loss exceeds <paramref name="divergence"/> times its minimum (or is
 /// not finite) or the steps are done. <see cref="Result"/> then holds the curve and the suggestions.
 /// </summary>
-public sealed class LrFinderCallback(ISchedulable target, double start = 1e-7, double end = 10, int steps = 100, double divergence = 4) : LearnerCallback
+public sealed class LrFinderCallback(ISchedulable target, double start = 1e-7, double end = 10, int steps = 200, double divergence = 4) : LearnerCallback
 {
-    const double Beta = 0.98;
+    const double Beta = 0.9; // fastai's 0.98 remembers ~50 steps: over 100 steps from 1e-7 to 10, four decades of rate
     readonly List<double> _rates = [], _losses = [], _smoothed = [];
     double _average, _minimum = double.PositiveInfinity;
 
