@@ -72,7 +72,7 @@ public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float 
 
     public override string ToString() => Kind switch
     {
-        OptimizerKind.Sgd => $"sgd (lr {LearningRate:G4}, momentum {Momentum:G4}, weight decay {WeightDecay:G4})",
-        _ => $"{Kind.ToString().ToLowerInvariant()} (lr {LearningRate:G4}, betas {Momentum:G4}/{Beta2:G4}, eps {Epsilon:G3}, weight decay {WeightDecay:G4})",
+        OptimizerKind.Sgd => FormattableString.Invariant($"sgd (lr {LearningRate:G4}, momentum {Momentum:G4}, weight decay {WeightDecay:G4})"),
+        _ => FormattableString.Invariant($"{Kind.ToString().ToLowerInvariant()} (lr {LearningRate:G4}, betas {Momentum:G4}/{Beta2:G4}, eps {Epsilon:G3}, weight decay {WeightDecay:G4})"),
     };
 }

@@ -34,6 +34,8 @@ public sealed record ConstantSchedule : LearningRateSchedule
     public override (double LearningRate, double Momentum) At(long step, long totalSteps, double learningRate, double momentum) => (learningRate, momentum);
 
     public override string Name => "constant";
+
+    public override string ToString() => Name;
 }
 
 /// <summary>
@@ -47,6 +49,8 @@ public sealed record CosineSchedule(double MinLearningRate = 0) : LearningRateSc
         (MinLearningRate + (learningRate - MinLearningRate) * (1 + Math.Cos(Math.PI * step / totalSteps)) / 2, momentum);
 
     public override string Name => "cosine";
+
+    public override string ToString() => FormattableString.Invariant($"cosine (to {MinLearningRate:G3})");
 
     public override void Validate()
     {

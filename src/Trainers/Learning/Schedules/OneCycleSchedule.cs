@@ -16,6 +16,10 @@ public sealed record OneCycleSchedule(
 {
     public override string Name => "onecycle";
 
+    public override string ToString() => FormattableString.Invariant(
+        $"onecycle (warm-up {PctStart:P0}, from max/{DivFactor:G3} to max/{DivFactor * FinalDivFactor:G3}") +
+        (CycleMomentum ? FormattableString.Invariant($", momentum {MaxMomentum:G3} -> {BaseMomentum:G3} -> {MaxMomentum:G3})") : ")");
+
     public override (double LearningRate, double Momentum) At(long step, long totalSteps, double learningRate, double momentum)
     {
         if (step >= totalSteps)
