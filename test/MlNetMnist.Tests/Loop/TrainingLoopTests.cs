@@ -160,11 +160,12 @@ public sealed class TrainingLoopTests
     [TestMethod]
     public void OldFormatZip_StillLoads_Scores_AndContinues()
     {
-        // Written by the build before format 0x00010002 (train --hidden 8 --epochs 1): no optimizer state, no recipe fields.
-        string path = Path.Combine(AppContext.BaseDirectory, "Loop", "Assets", "format-00010001.zip");
+        // Written by b26c554, the build before format 0x00010002 (train --hidden 8 --epochs 1): no optimizer state, no recipe fields.
+        string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "managed-engine-format-0x00010001.zip");
         var loaded = _ml.Model.Load(path, out _);
         var old = ((IEnumerable<ITransformer>)loaded).OfType<MulticlassPredictionTransformer<MlpModelParameters>>().Single().Model;
         CollectionAssert.AreEqual(new[] { 784, 8, 10 }, old.Network.LayerSizes.ToArray());
+        Assert.AreEqual(0x00010001u, old.StoredFormatVersion);
         Assert.IsNull(old.OptimizerState);
         Assert.IsNull(old.Training.Optimizer);
         Assert.AreEqual(1, old.Training.History.Count);
