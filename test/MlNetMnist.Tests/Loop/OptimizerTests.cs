@@ -52,19 +52,24 @@ public sealed class OptimizerTests
         ["Managed", "adam", 0.01f, 150], // split between the managed engine's threads
         ["Managed", "adamw", 0.05f, 32],
         ["Managed", "adamw", 0.05f, 131],
+        ["Managed", "adam", 0.01f, 32, 600],  // 48,000 weights: the optimizer's step split between the threads
+        ["Managed", "sgd", 0.01f, 32, 600],
         ["Autograd", "adam", 0.01f, 32],
         ["Autograd", "adamw", 0.05f, 32],
     ];
 
-    static MlpOptimizer Make(string kind, float weightDecay) => kind == "adam"
-        ? MlpOptimizer.Adam(0.01f, weightDecay: weightDecay)
-        : MlpOptimizer.AdamW(0.01f, weightDecay: weightDecay);
+    static MlpOptimizer Make(string kind, float weightDecay) => kind switch
+    {
+        "adam" => MlpOptimizer.Adam(0.01f, weightDecay: weightDecay),
+        "sgd" => MlpOptimizer.Sgd(0.1f, 0.9f, weightDecay),
+        _ => MlpOptimizer.AdamW(0.01f, weightDecay: weightDecay),
+    };
 
     [TestMethod]
     [DynamicData(nameof(Optimizers))]
-    public void AdamSteps_MatchTorchOptim(string engine, string kind, float weightDecay, int batchSize)
+    public void AdamSteps_MatchTorchOptim(string engine, string kind, float weightDecay, int batchSize, int features = 150)
     {
-        int[] sizes = [150, 70, 12, 5];
+        int[] sizes = [features, 70, 12, 5];
         var initial = LinearInit.Mlp(sizes, seed: 3);
         var settings = Make(kind, weightDecay);
         using var ours = Engine(engine).Create(initial, settings);
@@ -73,7 +78,7 @@ public sealed class OptimizerTests
         var reference = new ModuleTrainable(model, Loss.CrossEntropy, torchOptimizer);
         for (int step = 0; step < 6; step++)
         {
-            var batch = RandomBatch(batchSize, 150, 5, seed: step);
+            var batch = RandomBatch(batchSize, features, 5, seed: step);
             Assert.AreEqual(reference.TrainBatch(batch), ours.TrainBatch(batch), 1e-5, $"loss at step {step}");
         }
         AssertSameWeights(ours, model, 2e-5, "after 6 steps");

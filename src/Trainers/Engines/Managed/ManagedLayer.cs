@@ -91,32 +91,53 @@ internal sealed class ManagedLayer
     }
 
     /// <summary>
-    /// The optimizer's step from the gradients at this step's rate and momentum (β1 for Adam): torch.optim.SGD's (weight decay, momentum with the first buffer the first
-    /// gradient, p -= lr · g) or Adam's and AdamW's (<see cref="OptimizerKernels.Adam"/>); <paramref name="step"/> counts
-    /// from 1.
+    /// Allocates the optimizer's buffers this step needs (before the step, which may run on several threads); true
+    /// when SGD's momentum buffer is new, so that this step starts it from the gradient as torch does.
     /// </summary>
-    public void Step(MlpOptimizer optimizer, float learningRate, float momentum, long step)
+    public bool EnsureMoments(MlpOptimizer optimizer, float momentum)
     {
+        if (_weightMoments is not null) return false;
         if (optimizer.IsAdam)
         {
-            _weightMoments ??= [new float[Weights.Length], new float[Weights.Length]];
-            _biasMoments ??= [new float[Width], new float[Width]];
-            OptimizerKernels.Adam(Weights.Span, WeightGradient.Span, _weightMoments[0], _weightMoments[1], optimizer, learningRate, momentum, step);
-            OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments[0], _biasMoments[1], optimizer, learningRate, momentum, step);
-            return;
+            (_weightMoments, _biasMoments) = ([new float[Weights.Length], new float[Weights.Length]], [new float[Width], new float[Width]]);
+            return false;
         }
-        Sgd(Weights.Span, WeightGradient.Span, ref _weightMoments, learningRate, momentum, optimizer.WeightDecay);
-        Sgd(Biases.Span, BiasGradient.Span, ref _biasMoments, learningRate, momentum, optimizer.WeightDecay);
+        if (momentum == 0) return false;
+        (_weightMoments, _biasMoments) = ([new float[Weights.Length]], [new float[Width]]);
+        return true;
     }
 
-    static void Sgd(Span<float> parameter, Span<float> gradient, ref float[][]? buffer, float learningRate, float momentum, float weightDecay)
+    /// <summary>
+    /// The optimizer's step from the gradients at this step's rate and momentum (β1 for Adam), over weight rows
+    /// [<paramref name="from"/>, <paramref name="to"/>) and, with <paramref name="withBiases"/>, the biases:
+    /// torch.optim.SGD's (weight decay, momentum, p -= lr · g) or Adam's and AdamW's (<see cref="OptimizerKernels.Adam"/>);
+    /// <paramref name="step"/> counts from 1. Element by element, so any split of the rows gives the same values.
+    /// </summary>
+    public void Step(MlpOptimizer optimizer, float learningRate, float momentum, long step, int from, int to, bool withBiases, bool freshMomentum)
+    {
+        var (f, n) = (from * Width, (to - from) * Width);
+        if (optimizer.IsAdam)
+        {
+            OptimizerKernels.Adam(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), _weightMoments![0].AsSpan(f, n), _weightMoments[1].AsSpan(f, n),
+                optimizer, learningRate, momentum, step);
+            if (withBiases)
+                OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments![0], _biasMoments[1], optimizer, learningRate, momentum, step);
+            return;
+        }
+        Sgd(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate, momentum,
+            optimizer.WeightDecay, freshMomentum);
+        if (withBiases)
+            Sgd(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
+    }
+
+    static void Sgd(Span<float> parameter, Span<float> gradient, Span<float> buffer, float learningRate, float momentum, float weightDecay, bool fresh)
     {
         if (weightDecay != 0) TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
         if (momentum != 0)
         {
-            if (buffer is null) buffer = [gradient.ToArray()];
-            else TensorPrimitives.MultiplyAdd(buffer[0], momentum, gradient, buffer[0]);
-            gradient = buffer[0];
+            if (fresh) gradient.CopyTo(buffer);
+            else TensorPrimitives.MultiplyAdd(buffer, momentum, gradient, buffer);
+            gradient = buffer;
         }
         TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameter, parameter);
     }

@@ -19,6 +19,8 @@ public sealed class ManagedMlp : ITrainableMlp
     readonly MlpOptimizer _optimizer; // kind and constants; the rate and momentum below change per step
     float _learningRate, _momentum;
     long _steps;
+    readonly bool[] _freshMomentum; // per layer, this step's: SGD's momentum buffer starts from the gradient
+    readonly long _weightCount;
     bool _plainSgd; // this step's: plain SGD adds the gradients straight into the weights
     readonly Team _team;
     Scratch _scratch;
@@ -39,6 +41,8 @@ public sealed class ManagedMlp : ITrainableMlp
         _layers = Enumerable.Range(0, _sizes.Length - 1)
             .Select(l => new ManagedLayer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !PlainSgd))
             .ToArray();
+        _freshMomentum = new bool[_layers.Length];
+        _weightCount = _layers.Sum(l => (long)l.Weights.Length);
         if (state is not null) Import(state);
         _scratch = new Scratch(0, _layers);
         _team = new Team(threads > 0 ? threads : Math.Min(2, Environment.ProcessorCount), Work);
@@ -84,7 +88,13 @@ public sealed class ManagedMlp : ITrainableMlp
         else
             Train(0, batch.Size, shareOf: null);
         if (!_plainSgd)
-            foreach (var layer in _layers) layer.Step(_optimizer, _learningRate, _momentum, _steps);
+        {
+            for (int l = 0; l < _layers.Length; l++) _freshMomentum[l] = _layers[l].EnsureMoments(_optimizer, _momentum);
+            if (_team.Size > 1 && _weightCount >= SplitStepWeights) _team.Run(StepShare);
+            else
+                for (int l = 0; l < _layers.Length; l++)
+                    _layers[l].Step(_optimizer, _learningRate, _momentum, _steps, 0, _layers[l].In, withBiases: true, _freshMomentum[l]);
+        }
         _batch = null;
         return _scratch.LossSum(batch.Size) / batch.Size;
     }
@@ -100,7 +110,14 @@ public sealed class ManagedMlp : ITrainableMlp
     }
 
     // Phases of a split step, run by every member of the team on its share.
-    const int TrainShare = 0, AddShares = 1, ScoreShare = 2;
+    const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3;
+
+    /// <summary>
+    /// The optimizer's step (other than plain SGD) is split between the threads, each taking a share of every layer's
+    /// weight rows, from this many weights: Adam reads and writes four arrays of them, and one thread's pass through
+    /// them costs more than a hand-off.
+    /// </summary>
+    const int SplitStepWeights = 32 * 1024;
 
     /// <summary>
     /// Batches of this many rows or more are split between the threads: each runs the whole step on its own rows,
@@ -114,7 +131,7 @@ public sealed class ManagedMlp : ITrainableMlp
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Work(int phase, int member)
     {
-        int n = _batch!.Size, size = _team.Size;
+        int n = _batch?.Size ?? 0, size = _team.Size;
         int from = member * n / size, to = (member + 1) * n / size;
         switch (phase)
         {
@@ -123,6 +140,14 @@ public sealed class ManagedMlp : ITrainableMlp
                 break;
             case ScoreShare:
                 Score(from, to);
+                break;
+            case StepShare:
+                for (int l = 0; l < _layers.Length; l++)
+                {
+                    var layer = _layers[l];
+                    layer.Step(_optimizer, _learningRate, _momentum, _steps, member * layer.In / size, (member + 1) * layer.In / size,
+                        withBiases: member == 0, _freshMomentum[l]);
+                }
                 break;
             case AddShares:
                 foreach (var layer in _layers)
