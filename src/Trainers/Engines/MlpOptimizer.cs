@@ -56,19 +56,17 @@ public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float 
     /// <summary>Throws naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Kind))
-            throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown optimizer.");
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
-        if (!(Momentum >= 0 && Momentum < 1))
-            throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, IsAdam ? "Beta1 must be in [0, 1)." : "Momentum must be in [0, 1).");
-        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
-            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be a number >= 0.");
-        if (!(Beta2 >= 0 && Beta2 < 1))
-            throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, "Beta2 must be in [0, 1).");
-        if (!(Epsilon > 0) || !float.IsFinite(Epsilon))
-            throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be a positive number.");
+        if (!Enum.IsDefined(Kind)) throw OutOfRange(nameof(Kind), Kind, "Sgd, Adam or AdamW");
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw OutOfRange(nameof(LearningRate), LearningRate, "a positive number");
+        if (!(Momentum >= 0 && Momentum < 1)) throw OutOfRange(IsAdam ? "Beta1 (Momentum)" : nameof(Momentum), Momentum, "in [0, 1)");
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw OutOfRange(nameof(WeightDecay), WeightDecay, "a number >= 0");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw OutOfRange(nameof(Beta2), Beta2, "in [0, 1)");
+        if (!(Epsilon > 0) || !float.IsFinite(Epsilon)) throw OutOfRange(nameof(Epsilon), Epsilon, "a positive number");
     }
+
+    // The value in the first line too: the command line shows only that one.
+    static ArgumentOutOfRangeException OutOfRange(string setting, object value, string rule) =>
+        new(setting, value, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Optimizer {setting} must be {rule}, got {value}."));
 
     public override string ToString() => Kind switch
     {

@@ -1,4 +1,5 @@
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers;
 using MlNetMnist.Host.Commands;
 using MlNetMnist.Tests.Nn;
 using MlNetMnist.Trainers.Engines;
@@ -213,5 +214,17 @@ public sealed class OptimizerTests
         StringAssert.Contains(e.Message, "layer 0");
         var kind = Assert.ThrowsExactly<ArgumentException>(() => Engine("Managed").Create(LinearInit.Mlp([30, 16, 5], 1), MlpOptimizer.Sgd(0.1f, 0.9f), a.ExportState()).Dispose());
         StringAssert.Contains(kind.Message, "Adam");
+    }
+
+    [TestMethod]
+    public void BadOptimizerSettings_AreNamedWithTheirValue_InTheFirstLine()
+    {
+        var ml = new Microsoft.ML.MLContext(1);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.MulticlassClassification.Trainers.Mlp(new MlpOptions { Optimizer = MlpOptimizer.Adam(0.001f, beta2: 1f) }));
+        Assert.AreEqual("Optimizer Beta2 must be in [0, 1), got 1.", e.Message.Split('\n')[0].Split(" (Parameter")[0]);
+        var schedule = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.MulticlassClassification.Trainers.Mlp(new MlpOptions { Schedule = new OneCycleSchedule(PctStart: 1.5) }));
+        StringAssert.Contains(schedule.Message, "PctStart");
     }
 }
