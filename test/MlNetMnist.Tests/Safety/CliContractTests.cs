@@ -63,8 +63,9 @@ public sealed class CliContractTests
     [TestMethod]
     public async Task CancelledDuringTraining_ExitsWith130()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)); // training and saving take seconds
-        var (exit, _, error) = await Run(null, cancel.Token, "train", "--epochs", "3", "--data", _data, "--out", _dir.File("late.zip"));
+        // 200 epochs take 15 s or more: a cancel after 1.5 s lands in training (or, on a slow machine, before it), never after.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+        var (exit, _, error) = await Run(null, cancel.Token, "train", "--epochs", "200", "--data", _data, "--out", _dir.File("late.zip"));
         Assert.AreEqual(130, exit, error);
         Assert.IsFalse(File.Exists(_dir.File("late.zip")));
     }
