@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -55,19 +57,25 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     {
         // *** Binary format (FormatVersion 0x00010002) ***
         // <base: int sizeof(float)>
-        // int: layer size count n; int[n]: sizes
-        // per layer: float[out*in] weights, float[out] biases (little-endian)
-        // string: training info as JSON (options and per-epoch history)
-        // since 0x00010002: the optimizer state (OptimizerStateFormat), so that training can resume exactly
+        // int: payload length; the payload; byte[32]: its SHA-256, so that a changed byte is an error, not another model
+        //   (ML.NET stores entries uncompressed and .NET's zip reader does not check their CRC).
+        // The payload (FormatVersion 0x00010001 wrote it as it is, with no length or hash, and no optimizer state):
+        //   int: layer size count n; int[n]: sizes
+        //   per layer: float[out*in] weights, float[out] biases (little-endian)
+        //   string: training info as JSON (options and per-epoch history)
+        //   the optimizer state (OptimizerStateFormat), so that training can resume exactly
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
         try
         {
-            Network = MlpNetwork.Read(ctx.Reader, where);
-            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(ctx.Reader.ReadString())
+            bool sealedPayload = ctx.Header.ModelVerWritten >= 0x00010002;
+            using var payload = sealedPayload ? ReadSealed(ctx.Reader, where) : null;
+            var reader = payload ?? ctx.Reader;
+            Network = MlpNetwork.Read(reader, where);
+            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(reader.ReadString())
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
-            if (ctx.Header.ModelVerWritten >= 0x00010002)
-                OptimizerState = OptimizerStateFormat.Read(ctx.Reader, Network.LayerSizes, where);
+            if (sealedPayload)
+                OptimizerState = OptimizerStateFormat.Read(reader, Network.LayerSizes, where);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
@@ -103,9 +111,40 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     {
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
-        Network.Write(ctx.Writer);
-        ctx.Writer.Write(JsonSerializer.Serialize(Training));
-        OptimizerStateFormat.Write(ctx.Writer, OptimizerState);
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        {
+            Network.Write(writer);
+            writer.Write(JsonSerializer.Serialize(Training));
+            OptimizerStateFormat.Write(writer, OptimizerState);
+        }
+        var bytes = payload.GetBuffer().AsSpan(0, checked((int)payload.Length));
+        ctx.Writer.Write(bytes.Length);
+        ctx.Writer.Write(bytes);
+        ctx.Writer.Write(SHA256.HashData(bytes));
+    }
+
+    /// <summary>Reads the payload's length, the payload and its SHA-256, and hands back a reader of the payload once the hash matches.</summary>
+    static BinaryReader ReadSealed(BinaryReader reader, string where)
+    {
+        int length = reader.ReadInt32();
+        if (length < 0) throw new InvalidDataException($"{where} is damaged: a payload of {length} bytes.");
+        var payload = new MemoryStream();
+        var buffer = new byte[81920];
+        for (int left = length; left > 0;) // copied as it comes, so a damaged length cannot make a huge array up front
+        {
+            int read = reader.Read(buffer, 0, Math.Min(buffer.Length, left));
+            if (read == 0) throw new InvalidDataException($"{where} is damaged: the payload ends early (truncated model).");
+            payload.Write(buffer, 0, read);
+            left -= read;
+        }
+        byte[] stored = reader.ReadBytes(SHA256.HashSizeInBytes); // loops over short reads, as a zip entry's stream gives
+        if (stored.Length != SHA256.HashSizeInBytes)
+            throw new InvalidDataException($"{where} is damaged: its checksum is missing (truncated model).");
+        if (!SHA256.HashData(payload.GetBuffer().AsSpan(0, length)).AsSpan().SequenceEqual(stored))
+            throw new InvalidDataException($"{where} is damaged: its SHA-256 does not match the one saved with it (the file changed after it was saved).");
+        payload.Position = 0;
+        return new BinaryReader(payload, Encoding.UTF8);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

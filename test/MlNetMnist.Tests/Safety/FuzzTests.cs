@@ -175,7 +175,9 @@ public sealed class FuzzTests
                 try
                 {
                     float[] scores = Scores(ml.Model.Load(path, out _), probe);
-                    tally.Add($"{kind}: loaded, {(scores.SequenceEqual(expected) ? "same" : "different")} scores", bad: false);
+                    bool same = scores.SequenceEqual(expected);
+                    // A changed MLP entry that loads must be the same model: the payload's SHA-256 makes any other change an error.
+                    tally.Add($"{kind}: loaded, {(same ? "same" : "different")} scores", bad: payload && !same);
                 }
                 catch (Exception e)
                 {

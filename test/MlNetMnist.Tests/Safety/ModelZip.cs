@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Security.Cryptography;
 
 namespace MlNetMnist.Tests.Safety;
 
@@ -43,5 +44,15 @@ internal static class ModelZip
         BitConverter.GetBytes(written).CopyTo(bytes, at + 8);
         BitConverter.GetBytes(readable).CopyTo(bytes, at + 12);
         WriteWithEntry(source, target, name, bytes);
+    }
+
+    /// <summary>
+    /// Writes a fresh SHA-256 after the MLP's payload that starts at <paramref name="payloadAt"/> (its length is the int
+    /// before it), as a save would have: damage made this way reaches the model's own checks instead of the checksum.
+    /// </summary>
+    public static void Reseal(byte[] entry, int payloadAt)
+    {
+        int length = BitConverter.ToInt32(entry, payloadAt - 4);
+        SHA256.HashData(entry.AsSpan(payloadAt, length)).CopyTo(entry, payloadAt + length);
     }
 }

@@ -146,20 +146,24 @@ public sealed class MnistPipelineTests
     [DataRow("hidden-larger", "the weights end early (truncated model)")]
     [DataRow("nan-weight", "Layer 0 holds NaN or infinite parameters")]
     [DataRow("json", "is damaged: The JSON value could not be converted to MlNetMnist.Trainers.MlpTrainingInfo.")]
+    [DataRow("unsealed-weight", "is damaged: its SHA-256 does not match the one saved with it (the file changed after it was saved).")]
     public void DamagedMlpPayload_RaisesTheModelsOwnError(string damage, string message)
     {
         var (name, bytes, _) = Safety.ModelZip.ReadMlpEntry(_zip);
-        int at = bytes.AsSpan().IndexOf(new[] { 4, 3, 784, 50, 10 }.SelectMany(BitConverter.GetBytes).ToArray());
+        // The payload starts with the layer count and sizes; the int before it is its length.
+        int at = bytes.AsSpan().IndexOf(new[] { 3, 784, 50, 10 }.SelectMany(BitConverter.GetBytes).ToArray());
         Assert.IsGreaterThan(0, at, "the payload's start");
         int json = bytes.AsSpan().IndexOf("{\"HiddenLayers\""u8);
         switch (damage)
         {
-            case "count": BitConverter.GetBytes(1).CopyTo(bytes, at + 4); break;
-            case "hidden-huge": BitConverter.GetBytes(1 << 24).CopyTo(bytes, at + 12); break;
-            case "hidden-larger": BitConverter.GetBytes(1000).CopyTo(bytes, at + 12); break;
-            case "nan-weight": BitConverter.GetBytes(float.NaN).CopyTo(bytes, at + 20); break;
+            case "count": BitConverter.GetBytes(1).CopyTo(bytes, at); break;
+            case "hidden-huge": BitConverter.GetBytes(1 << 24).CopyTo(bytes, at + 8); break;
+            case "hidden-larger": BitConverter.GetBytes(1000).CopyTo(bytes, at + 8); break;
+            case "nan-weight": BitConverter.GetBytes(float.NaN).CopyTo(bytes, at + 16); break;
             case "json": bytes[json] = (byte)'['; break;
         }
+        if (damage != "unsealed-weight") Safety.ModelZip.Reseal(bytes, at);
+        else bytes[at + 16] ^= 1; // one bit of a weight, the checksum left as saved
         string copy = _dir.File($"payload-{damage}.zip");
         Safety.ModelZip.WriteWithEntry(_zip, copy, name, bytes);
         var e = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => _ml.Model.Load(copy, out _)); // ML.NET's wrapping
