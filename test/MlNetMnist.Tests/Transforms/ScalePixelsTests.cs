@@ -28,6 +28,21 @@ public sealed class ScalePixelsTests
         CollectionAssert.AreEqual(new[] { 0f, 51 / 255f, 1f }, scaled.GetColumn<float[]>("Scaled").Single());
     }
 
+    sealed class AllBytes
+    {
+        [VectorType(256)] public byte[] Values { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void Transform_EveryByteValue_IsExactlyItsDivisionBy255()
+    {
+        // The dense path is vectorised: every one of the 256 values must still be the scalar IEEE division, bit for bit.
+        byte[] all = Enumerable.Range(0, 256).Select(v => (byte)v).ToArray();
+        var data = Ml.Data.LoadFromEnumerable([new AllBytes { Values = all }]);
+        var scaled = Ml.Transforms.ScalePixels("Scaled", "Values").Fit(data).Transform(data).GetColumn<float[]>("Scaled").Single();
+        CollectionAssert.AreEqual(all.Select(v => v / 255f).ToArray(), scaled);
+    }
+
     [TestMethod]
     public void OutputSchema_IsKnownWithoutData()
     {
