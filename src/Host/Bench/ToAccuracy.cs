@@ -4,8 +4,6 @@ using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Learning.Callbacks;
 using MlNetMnist.Trainers.Learning.Schedules;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MlNetMnist.Host.Bench;
 
@@ -59,7 +57,7 @@ public static class ToAccuracy
 
     public static Outcome Idiom(Dataset train, Dataset valid, Recipe recipe, double target, CancellationToken cancellation = default)
     {
-        using var idiom = new RecipeIdiom(train, recipe);
+        using var idiom = new TrainingBenchmark.TorchSharpIdiom(train, recipe);
         var clock = Stopwatch.StartNew();
         var accuracies = new List<double>();
         for (int epoch = 0; epoch < recipe.Epochs; epoch++)
@@ -70,90 +68,5 @@ public static class ToAccuracy
             if (accuracies[^1] >= target) return new Outcome(clock.Elapsed.TotalSeconds, epoch + 1, accuracies);
         }
         return new Outcome(null, recipe.Epochs, accuracies);
-    }
-
-    /// <summary>
-    /// The recipe the way a TorchSharp user writes it: nn.Sequential of Linear and ReLU, torch.optim's SGD, Adam or
-    /// AdamW, lr_scheduler.OneCycleLR or CosineAnnealingLR stepped after every batch, F.cross_entropy, minibatches by
-    /// index_select from one tensor (a fresh permutation per epoch).
-    /// </summary>
-    sealed class RecipeIdiom : IDisposable
-    {
-        readonly nn.Module<Tensor, Tensor> _model;
-        readonly optim.Optimizer _optimizer;
-        readonly optim.lr_scheduler.LRScheduler? _scheduler;
-        readonly Tensor _x, _y;
-        readonly Generator _shuffle;
-        readonly int _batchSize;
-
-        public RecipeIdiom(Dataset data, Recipe recipe)
-        {
-            torch.manual_seed(recipe.Seed);
-            var layers = new List<nn.Module<Tensor, Tensor>>();
-            int inputs = data.FeatureCount;
-            foreach (int hidden in recipe.HiddenLayers)
-            {
-                layers.Add(nn.Linear(inputs, hidden));
-                layers.Add(nn.ReLU());
-                inputs = hidden;
-            }
-            layers.Add(nn.Linear(inputs, data.ClassCount));
-            _model = nn.Sequential(layers);
-            var o = recipe.Optimizer;
-            _optimizer = o.Kind switch
-            {
-                OptimizerKind.Adam => optim.Adam(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
-                OptimizerKind.AdamW => optim.AdamW(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
-                _ => optim.SGD(_model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay),
-            };
-            _batchSize = recipe.BatchSize;
-            int steps = recipe.Epochs * ((data.Count + _batchSize - 1) / _batchSize);
-            _scheduler = recipe.Schedule switch
-            {
-                OneCycleSchedule s => optim.lr_scheduler.OneCycleLR(_optimizer, o.LearningRate, total_steps: steps, pct_start: s.PctStart,
-                    cycle_momentum: s.CycleMomentum, base_momentum: s.BaseMomentum, max_momentum: s.MaxMomentum, div_factor: s.DivFactor,
-                    final_div_factor: s.FinalDivFactor),
-                CosineSchedule s => optim.lr_scheduler.CosineAnnealingLR(_optimizer, steps, s.MinLearningRate),
-                _ => null,
-            };
-            var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
-            _x = tensor(features, [data.Count, data.FeatureCount]);
-            _y = tensor(labels.Select(l => (long)l).ToArray());
-            _shuffle = new Generator((ulong)recipe.Seed);
-        }
-
-        public void Epoch()
-        {
-            long n = _x.shape[0];
-            using var order = randperm(n, generator: _shuffle);
-            for (long start = 0; start < n; start += _batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var indices = order.narrow(0, start, Math.Min(_batchSize, n - start));
-                var loss = nn.functional.cross_entropy(_model.forward(_x.index_select(0, indices)), _y.index_select(0, indices));
-                loss.backward();
-                _optimizer.step();
-                _optimizer.zero_grad();
-                _scheduler?.step();
-            }
-        }
-
-        public double Accuracy(Dataset data)
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
-            var predicted = _model.forward(tensor(features, [data.Count, data.FeatureCount])).argmax(1);
-            return predicted.eq(tensor(labels.Select(l => (long)l).ToArray())).to_type(ScalarType.Float32).mean().item<float>();
-        }
-
-        public void Dispose()
-        {
-            _model.Dispose();
-            _optimizer.Dispose();
-            _x.Dispose();
-            _y.Dispose();
-            _shuffle.Dispose();
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
+using MlNetMnist.Trainers.Learning.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,43 +15,77 @@ namespace MlNetMnist.Host.Bench;
 public static class TrainingBenchmark
 {
     /// <summary>
-    /// Training the way a TorchSharp user writes it: nn.Sequential, optim.SGD, F.cross_entropy, each minibatch taken
-    /// by index (a fresh permutation per epoch, as our DataLoader shuffles) from one in-memory tensor.
+    /// Training the way a TorchSharp user writes it: nn.Sequential of Linear and ReLU, torch.optim's SGD, Adam or AdamW,
+    /// lr_scheduler.OneCycleLR or CosineAnnealingLR stepped after every batch, F.cross_entropy, each minibatch taken by
+    /// index_select (a fresh permutation per epoch, as our DataLoader shuffles) from one in-memory tensor.
     /// </summary>
     public sealed class TorchSharpIdiom : IDisposable
     {
         readonly nn.Module<Tensor, Tensor> _model;
         readonly optim.Optimizer _optimizer;
+        readonly optim.lr_scheduler.LRScheduler? _scheduler;
         readonly Tensor _x, _y;
         readonly Generator _shuffle;
+        readonly int _batchSize;
 
-        public TorchSharpIdiom(Dataset data, int hidden, double learningRate, int seed)
+        /// <summary>The lesson's recipe: one hidden layer, plain SGD at a constant rate.</summary>
+        public TorchSharpIdiom(Dataset data, int hidden, float learningRate, int batchSize, int seed)
+            : this(data, new Recipe([hidden], batchSize, MlpOptimizer.Sgd(learningRate), LearningRateSchedule.Constant, Epochs: 1, seed))
         {
-            torch.manual_seed(seed);
-            _model = nn.Sequential(nn.Linear(data.FeatureCount, hidden), nn.ReLU(), nn.Linear(hidden, data.ClassCount));
-            _optimizer = optim.SGD(_model.parameters(), learningRate);
+        }
+
+        public TorchSharpIdiom(Dataset data, Recipe recipe)
+        {
+            torch.manual_seed(recipe.Seed);
+            var layers = new List<nn.Module<Tensor, Tensor>>();
+            int inputs = data.FeatureCount;
+            foreach (int hidden in recipe.HiddenLayers)
+            {
+                layers.Add(nn.Linear(inputs, hidden));
+                layers.Add(nn.ReLU());
+                inputs = hidden;
+            }
+            layers.Add(nn.Linear(inputs, data.ClassCount));
+            _model = nn.Sequential(layers);
+            var o = recipe.Optimizer;
+            _optimizer = o.Kind switch
+            {
+                OptimizerKind.Adam => optim.Adam(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
+                OptimizerKind.AdamW => optim.AdamW(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
+                _ => optim.SGD(_model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay),
+            };
+            _batchSize = recipe.BatchSize;
+            int steps = recipe.Epochs * ((data.Count + _batchSize - 1) / _batchSize);
+            _scheduler = recipe.Schedule switch
+            {
+                OneCycleSchedule s => optim.lr_scheduler.OneCycleLR(_optimizer, o.LearningRate, total_steps: steps, pct_start: s.PctStart,
+                    cycle_momentum: s.CycleMomentum, base_momentum: s.BaseMomentum, max_momentum: s.MaxMomentum, div_factor: s.DivFactor,
+                    final_div_factor: s.FinalDivFactor),
+                CosineSchedule s => optim.lr_scheduler.CosineAnnealingLR(_optimizer, steps, s.MinLearningRate),
+                _ => null,
+            };
             var (features, labels) = data[Enumerable.Range(0, data.Count).ToArray()];
             _x = tensor(features, [data.Count, data.FeatureCount]);
             _y = tensor(labels.Select(l => (long)l).ToArray());
-            _shuffle = new Generator((ulong)seed);
+            _shuffle = new Generator((ulong)recipe.Seed);
         }
 
-        public void Epoch(int batchSize)
+        public void Epoch()
         {
             long n = _x.shape[0];
             using var order = randperm(n, generator: _shuffle);
-            for (long start = 0; start < n; start += batchSize)
+            for (long start = 0; start < n; start += _batchSize)
             {
                 using var scope = NewDisposeScope();
-                var indices = order.narrow(0, start, Math.Min(batchSize, n - start));
+                var indices = order.narrow(0, start, Math.Min(_batchSize, n - start));
                 var loss = nn.functional.cross_entropy(_model.forward(_x.index_select(0, indices)), _y.index_select(0, indices));
                 loss.backward();
                 _optimizer.step();
                 _optimizer.zero_grad();
+                _scheduler?.step();
             }
         }
 
-        /// <summary>Accuracy on <paramref name="data"/>.</summary>
         public double Accuracy(Dataset data)
         {
             using var scope = NewDisposeScope();
@@ -63,6 +98,7 @@ public static class TrainingBenchmark
         public void Dispose()
         {
             _model.Dispose();
+            _optimizer.Dispose();
             _x.Dispose();
             _y.Dispose();
             _shuffle.Dispose();

@@ -81,9 +81,9 @@ internal static class BenchCommand
         {
             cancellation.ThrowIfCancellationRequested();
             double idiomSeconds;
-            using (var idiom = new TrainingBenchmark.TorchSharpIdiom(train, 50, 0.5, seed: 1))
+            using (var idiom = new TrainingBenchmark.TorchSharpIdiom(train, 50, 0.5f, batchSize, seed: 1))
             {
-                idiomSeconds = TrainingBenchmark.MedianSeconds(() => idiom.Epoch(batchSize), epochs);
+                idiomSeconds = TrainingBenchmark.MedianSeconds(idiom.Epoch, epochs);
                 table.AddRow(batchSize.ToString(), "TorchSharp idiom", idiomSeconds.ToString("F3"), "1.00x",
                     $"{idiomSeconds / (gflop / big):F1}x", idiom.Accuracy(valid).ToString("F4"));
             }

@@ -18,14 +18,6 @@ public sealed class EngineTests
 {
     static MlpEngine Engine(string name) => CommonOptions.Engines.Single(e => e.Name == name);
 
-    /// <summary>Random rows in which about a third of the values are exactly 0, as pixels and ReLU outputs often are.</summary>
-    static Batch RandomBatch(int size, int features, int classes, int seed)
-    {
-        var random = new Random(seed);
-        var x = Enumerable.Range(0, size * features).Select(_ => random.Next(3) == 0 ? 0f : (float)random.NextDouble()).ToArray();
-        var y = Enumerable.Range(0, size).Select(_ => random.Next(classes)).ToArray();
-        return new Batch(0, size, features, x, y);
-    }
 
     [TestMethod]
     [DataRow("Managed", 0f, 0f, 32)]
@@ -47,7 +39,7 @@ public sealed class EngineTests
 
         for (int step = 0; step < 4; step++)
         {
-            var batch = RandomBatch(batchSize, 150, 5, seed: step);
+            var batch = TestData.RandomBatch(batchSize, 150, 5, seed: step);
             double fastLoss = fast.TrainBatch(batch);
             double referenceLoss = reference.TrainBatch(batch);
             Assert.AreEqual(referenceLoss, fastLoss, 1e-5, $"loss at step {step}");
@@ -70,7 +62,7 @@ public sealed class EngineTests
         using var fast = Engine(engine).Create(initial, MlpOptimizer.Sgd(0.3f));
         using var model = Sequential.Mlp(initial);
         using var sgd = new Sgd(model.Parameters(), 0.3);
-        var batch = RandomBatch(50, 30, 5, seed: 9);
+        var batch = TestData.RandomBatch(50, 30, 5, seed: 9);
         var (fastLoss, fastCorrect) = fast.EvaluateBatch(batch);
         var (loss, correct) = new ModuleTrainable(model, Loss.CrossEntropy, sgd).EvaluateBatch(batch);
         Assert.AreEqual(loss, fastLoss, 1e-4);
@@ -85,7 +77,7 @@ public sealed class EngineTests
         float[] Train()
         {
             using var fast = Engine(engine).Create([30, 16, 5], seed: 8, MlpOptimizer.Sgd(0.3f));
-            for (int step = 0; step < 50; step++) fast.TrainBatch(RandomBatch(batchSize, 30, 5, seed: step));
+            for (int step = 0; step < 50; step++) fast.TrainBatch(TestData.RandomBatch(batchSize, 30, 5, seed: step));
             return fast.ToNetwork().GetWeights(0);
         }
         CollectionAssert.AreEqual(Train(), Train());
@@ -104,10 +96,10 @@ public sealed class EngineTests
         Assert.AreEqual(threads, team.Threads);
         for (int step = 0; step < 5; step++)
         {
-            var batch = RandomBatch(257, 60, 4, seed: step);
+            var batch = TestData.RandomBatch(257, 60, 4, seed: step);
             Assert.AreEqual(one.TrainBatch(batch), team.TrainBatch(batch), 1e-6, $"loss at step {step}");
         }
-        var valid = RandomBatch(300, 60, 4, seed: 77);
+        var valid = TestData.RandomBatch(300, 60, 4, seed: 77);
         var (oneLoss, oneCorrect) = one.EvaluateBatch(valid);
         var (teamLoss, teamCorrect) = team.EvaluateBatch(valid);
         Assert.AreEqual(oneCorrect, teamCorrect);
@@ -126,7 +118,7 @@ public sealed class EngineTests
         for (int i = 0; i < 20; i++)
         {
             using var mlp = new ManagedMlp(LinearInit.Mlp([10, 4, 2], seed: 1), MlpOptimizer.Sgd(0.1f), threads: 3);
-            mlp.TrainBatch(RandomBatch(200, 10, 2, seed: i));
+            mlp.TrainBatch(TestData.RandomBatch(200, 10, 2, seed: i));
         }
         Assert.IsLessThan(before + 10, System.Diagnostics.Process.GetCurrentProcess().Threads.Count, "helper threads outlived their models");
     }
@@ -149,10 +141,10 @@ public sealed class EngineTests
             using var mlp = Engine(engine).Create([150, 40, 5], seed: 6, MlpOptimizer.Sgd(0.3f));
             for (int step = 0; step < 10; step++)
             {
-                var batch = RandomBatch(32, 150, 5, seed: step);
+                var batch = TestData.RandomBatch(32, 150, 5, seed: step);
                 mlp.TrainBatch(sparse ? Sparse(batch) : batch);
             }
-            var valid = RandomBatch(20, 150, 5, seed: 99);
+            var valid = TestData.RandomBatch(20, 150, 5, seed: 99);
             var (loss, correct) = mlp.EvaluateBatch(sparse ? Sparse(valid) : valid);
             return (mlp.ToNetwork().GetWeights(0), loss, correct);
         }

@@ -19,13 +19,6 @@ public sealed class OptimizerTests
 {
     static MlpEngine Engine(string name) => CommonOptions.Engines.Single(e => e.Name == name);
 
-    static Batch RandomBatch(int size, int features, int classes, int seed)
-    {
-        var random = new Random(seed);
-        var x = Enumerable.Range(0, size * features).Select(_ => random.Next(3) == 0 ? 0f : (float)random.NextDouble()).ToArray();
-        var y = Enumerable.Range(0, size).Select(_ => random.Next(classes)).ToArray();
-        return new Batch(0, size, features, x, y);
-    }
 
     static TorchOptimizer Torch(MlpOptimizer o, Sequential model) => new(o.Kind switch
     {
@@ -79,7 +72,7 @@ public sealed class OptimizerTests
         var reference = new ModuleTrainable(model, Loss.CrossEntropy, torchOptimizer);
         for (int step = 0; step < 6; step++)
         {
-            var batch = RandomBatch(batchSize, features, 5, seed: step);
+            var batch = TestData.RandomBatch(batchSize, features, 5, seed: step);
             Assert.AreEqual(reference.TrainBatch(batch), ours.TrainBatch(batch), 1e-5, $"loss at step {step}");
         }
         AssertSameWeights(ours, model, 2e-5, "after 6 steps");
@@ -111,7 +104,7 @@ public sealed class OptimizerTests
             (ours.LearningRate, ours.Momentum) = ((float)lr, (float)momentum);
             // torch reads the double; ours the float: give torch the float too, so both step alike.
             (torchOptimizer.LearningRate, torchOptimizer.Momentum) = ((float)lr, (float)momentum);
-            var batch = RandomBatch(16, 40, 5, seed: step);
+            var batch = TestData.RandomBatch(16, 40, 5, seed: step);
             Assert.AreEqual(reference.TrainBatch(batch), ours.TrainBatch(batch), 1e-5, $"loss at step {step}");
             scheduler.step();
         }
@@ -168,7 +161,7 @@ public sealed class OptimizerTests
             var (left, right) = (new ModuleTrainable(a, Loss.CrossEntropy, ours), new ModuleTrainable(b, Loss.CrossEntropy, theirs));
             for (int step = 0; step < 5; step++)
             {
-                var batch = RandomBatch(10, 20, 3, seed: step);
+                var batch = TestData.RandomBatch(10, 20, 3, seed: step);
                 Assert.AreEqual(right.TrainBatch(batch), left.TrainBatch(batch), 1e-6);
             }
             var (la, lb) = (a.Layers.OfType<Linear>().ToArray(), b.Layers.OfType<Linear>().ToArray());
@@ -189,8 +182,8 @@ public sealed class OptimizerTests
         using var first = Engine(engine).Create(initial, settings);
         for (int step = 0; step < 4; step++)
         {
-            straight.TrainBatch(RandomBatch(20, 30, 5, step));
-            first.TrainBatch(RandomBatch(20, 30, 5, step));
+            straight.TrainBatch(TestData.RandomBatch(20, 30, 5, step));
+            first.TrainBatch(TestData.RandomBatch(20, 30, 5, step));
         }
         var state = first.ExportState();
         Assert.AreEqual(4L, state.Steps);
@@ -198,8 +191,8 @@ public sealed class OptimizerTests
         using var second = Engine(engine).Create(first.ToNetwork(), settings, state);
         for (int step = 4; step < 8; step++)
         {
-            straight.TrainBatch(RandomBatch(20, 30, 5, step));
-            second.TrainBatch(RandomBatch(20, 30, 5, step));
+            straight.TrainBatch(TestData.RandomBatch(20, 30, 5, step));
+            second.TrainBatch(TestData.RandomBatch(20, 30, 5, step));
         }
         CollectionAssert.AreEqual(straight.ToNetwork().GetWeights(0), second.ToNetwork().GetWeights(0));
         CollectionAssert.AreEqual(straight.ToNetwork().GetBiases(1), second.ToNetwork().GetBiases(1));
@@ -209,7 +202,7 @@ public sealed class OptimizerTests
     public void State_OfAnotherShape_IsRefusedByName()
     {
         using var a = Engine("Managed").Create([30, 16, 5], seed: 1, MlpOptimizer.Adam());
-        a.TrainBatch(RandomBatch(20, 30, 5, 0));
+        a.TrainBatch(TestData.RandomBatch(20, 30, 5, 0));
         var e = Assert.ThrowsExactly<ArgumentException>(() => Engine("Managed").Create(LinearInit.Mlp([30, 8, 5], 1), MlpOptimizer.Adam(), a.ExportState()).Dispose());
         StringAssert.Contains(e.Message, "layer 0");
         var kind = Assert.ThrowsExactly<ArgumentException>(() => Engine("Managed").Create(LinearInit.Mlp([30, 16, 5], 1), MlpOptimizer.Sgd(0.1f, 0.9f), a.ExportState()).Dispose());

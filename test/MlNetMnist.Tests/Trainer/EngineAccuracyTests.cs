@@ -20,8 +20,8 @@ public sealed class EngineAccuracyTests
         var scale = ml.Transforms.ScalePixels().Fit(splits.Train);
         _train = Dataset.FromDataView(scale.Transform(splits.Train));
         _valid = Dataset.FromDataView(scale.Transform(splits.Valid));
-        using var idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5, seed: 1);
-        for (int epoch = 0; epoch < 3; epoch++) idiom.Epoch(50);
+        using var idiom = new TrainingBenchmark.TorchSharpIdiom(_train, 50, 0.5f, batchSize: 50, seed: 1);
+        for (int epoch = 0; epoch < 3; epoch++) idiom.Epoch();
         _idiomAccuracy = idiom.Accuracy(_valid);
     }
 
