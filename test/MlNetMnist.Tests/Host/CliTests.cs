@@ -11,13 +11,6 @@ public sealed class CliTests
     static string _model = null!;
     static string _trainOutput = null!;
 
-    static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Cli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     [ClassInitialize]
     public static async Task TrainOnce(TestContext _)
@@ -25,7 +18,7 @@ public sealed class CliTests
         _dir = TestData.TempDirectory();
         _model = _dir.File("model.zip");
         string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, output, error) = await Run("train", "--epochs", "1", "--data", data, "--out", _model);
+        var (exit, output, error) = await TestCli.Run("train", "--epochs", "1", "--data", data, "--out", _model);
         Assert.AreEqual(0, exit, error);
         _trainOutput = output;
     }
@@ -60,7 +53,7 @@ public sealed class CliTests
     public async Task Evaluate_PrintsMetricsAndConfusion_AndWritesTheHeatMap()
     {
         string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, output, error) = await Run("evaluate", "--model", _model, "--data", data, "--split", "valid");
+        var (exit, output, error) = await TestCli.Run("evaluate", "--model", _model, "--data", data, "--split", "valid");
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "micro accuracy");
         StringAssert.Contains(output, "true \\ predicted");
@@ -72,14 +65,14 @@ public sealed class CliTests
     {
         string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
         string png = _dir.File("digit.png");
-        var (exit, output, error) = await Run("predict", "--model", _model, "--index", "0", "--data", data, "--out", png);
+        var (exit, output, error) = await TestCli.Run("predict", "--model", _model, "--index", "0", "--data", data, "--out", png);
         Assert.AreEqual(0, exit, error);
         StringAssert.StartsWith(output, "7 for test row 0, true digit 7 ");
         StringAssert.Matches(output, new System.Text.RegularExpressions.Regex(@"7\s+█+ (0\.9\d{3}|>0\.9999) "), "the winner's probability, not a bare 1");
         Assert.AreEqual((224, 224), PngSize(png));
 
         // The digit's own PNG, read back as an image file, is recognised too.
-        var (imageExit, imageOutput, imageError) = await Run("predict", "--model", _model, png);
+        var (imageExit, imageOutput, imageError) = await TestCli.Run("predict", "--model", _model, png);
         Assert.AreEqual(0, imageExit, imageError);
         StringAssert.StartsWith(imageOutput, "7 for ");
     }
@@ -87,7 +80,7 @@ public sealed class CliTests
     [TestMethod]
     public async Task Info_PrintsShapeAndHistory()
     {
-        var (exit, output, error) = await Run("info", "--model", _model);
+        var (exit, output, error) = await TestCli.Run("info", "--model", _model);
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "784 -> 50 -> 10");
         StringAssert.Contains(output, "39,760"); // the CLI prints invariant numbers whatever the culture (Safety/CliContractTests)
@@ -120,7 +113,7 @@ public sealed class CliTests
     {
         string Expand(string text) => text.Replace("{dir}", _dir.Path).Replace("{model}", _model)
             .Replace("{data}", Path.GetDirectoryName(TestData.Mnist.TrainImages));
-        var (exit, _, error) = await Run(Expand(args).Split(' '));
+        var (exit, _, error) = await TestCli.Run(Expand(args).Split(' '));
         Assert.AreEqual(2, exit, error);
         Assert.AreEqual($"mlnet-mnist: {Expand(message)} (see --help)", error.Trim());
     }
@@ -129,7 +122,7 @@ public sealed class CliTests
     public async Task CorruptModel_ExitsWith1_InOneLine()
     {
         File.WriteAllText(_dir.File("corrupt.zip"), "not a zip");
-        var (exit, _, error) = await Run("info", "--model", _dir.File("corrupt.zip"));
+        var (exit, _, error) = await TestCli.Run("info", "--model", _dir.File("corrupt.zip"));
         Assert.AreEqual(1, exit);
         StringAssert.Contains(error, "corrupt.zip");
         Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
@@ -139,7 +132,7 @@ public sealed class CliTests
     public async Task UnreadableImage_ExitsWith1_InOneLine()
     {
         File.WriteAllText(_dir.File("image.png"), "not an image");
-        var (exit, _, error) = await Run("predict", "--model", _model, _dir.File("image.png"));
+        var (exit, _, error) = await TestCli.Run("predict", "--model", _model, _dir.File("image.png"));
         Assert.AreEqual(1, exit);
         StringAssert.Contains(error, "image.png");
         Assert.AreEqual(1, error.Trim().Split('\n').Length, error);

@@ -9,13 +9,6 @@ public sealed class ExportCommandTests
     static TempDirectory _dir = null!;
     static string _model = null!, _data = null!;
 
-    static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Cli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     [ClassInitialize]
     public static async Task TrainOnce(TestContext _)
@@ -23,7 +16,7 @@ public sealed class ExportCommandTests
         _dir = TestData.TempDirectory();
         _model = _dir.File("model.zip");
         _data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, _, error) = await Run("train", "--epochs", "1", "--data", _data, "--out", _model);
+        var (exit, _, error) = await TestCli.Run("train", "--epochs", "1", "--data", _data, "--out", _model);
         Assert.AreEqual(0, exit, error);
     }
 
@@ -34,20 +27,20 @@ public sealed class ExportCommandTests
     public async Task Export_WritesOnnx_ThatEvaluatesAndPredictsAsTheZip()
     {
         string onnx = _dir.File("exported.onnx");
-        var (exit, output, error) = await Run("export", "--model", _model, "--onnx", onnx);
+        var (exit, output, error) = await TestCli.Run("export", "--model", _model, "--onnx", onnx);
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "opset 12");
         StringAssert.Contains(output, "Score.output");
         Assert.IsTrue(File.Exists(onnx));
         Assert.IsEmpty(Directory.GetFiles(_dir.Path, "*.tmp"));
 
-        var zipEval = await Run("evaluate", "--model", _model, "--data", _data, "--out", _dir.File("zip.png"));
-        var onnxEval = await Run("evaluate", "--model", onnx, "--data", _data, "--out", _dir.File("onnx.png"));
+        var zipEval = await TestCli.Run("evaluate", "--model", _model, "--data", _data, "--out", _dir.File("zip.png"));
+        var onnxEval = await TestCli.Run("evaluate", "--model", onnx, "--data", _data, "--out", _dir.File("onnx.png"));
         Assert.AreEqual(0, onnxEval.Exit, onnxEval.Err);
         Assert.AreEqual(Tables(zipEval.Out), Tables(onnxEval.Out)); // same metrics and confusion matrix, to the digits printed
 
-        var zipPredict = await Run("predict", "--model", _model, "--data", _data, "--index", "7", "--out", _dir.File("d.png"));
-        var onnxPredict = await Run("predict", "--model", onnx, "--data", _data, "--index", "7", "--out", _dir.File("d.png"));
+        var zipPredict = await TestCli.Run("predict", "--model", _model, "--data", _data, "--index", "7", "--out", _dir.File("d.png"));
+        var onnxPredict = await TestCli.Run("predict", "--model", onnx, "--data", _data, "--index", "7", "--out", _dir.File("d.png"));
         Assert.AreEqual(0, onnxPredict.Exit, onnxPredict.Err);
         Assert.AreEqual(zipPredict.Out, onnxPredict.Out);
     }
@@ -60,7 +53,7 @@ public sealed class ExportCommandTests
     {
         string copy = _dir.File("second.zip");
         File.Copy(_model, copy);
-        var (exit, _, error) = await Run("export", "--model", copy);
+        var (exit, _, error) = await TestCli.Run("export", "--model", copy);
         Assert.AreEqual(0, exit, error);
         Assert.IsTrue(File.Exists(_dir.File("second.onnx")));
     }
@@ -70,7 +63,7 @@ public sealed class ExportCommandTests
     {
         string notAModel = _dir.File("not-a-model.zip");
         File.WriteAllText(notAModel, "hello");
-        var (exit, _, error) = await Run("export", "--model", notAModel, "--onnx", _dir.File("x.onnx"));
+        var (exit, _, error) = await TestCli.Run("export", "--model", notAModel, "--onnx", _dir.File("x.onnx"));
         Assert.AreEqual(Cli.Failure, exit);
         StringAssert.StartsWith(error, "mlnet-mnist: Model file");
         Assert.AreEqual(1, error.Trim().Split('\n').Length, error);

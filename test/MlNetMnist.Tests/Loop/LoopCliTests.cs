@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using MlNetMnist.DataViews;
-using MlNetMnist.Host;
 using MlNetMnist.Host.Bench;
-using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Host;
+using MlNetMnist.Tests.Host;
 using MlNetMnist.Trainers.Engines.Managed;
+using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning.Schedules;
 using Microsoft.ML;
 
@@ -13,13 +14,6 @@ namespace MlNetMnist.Tests.Loop;
 [TestClass]
 public sealed class LoopCliTests
 {
-    static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = await Cli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     static string Data => Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
 
@@ -28,23 +22,23 @@ public sealed class LoopCliTests
     {
         using var dir = TestData.TempDirectory();
         string first = dir.File("first.zip"), second = dir.File("second.zip");
-        var trained = await Run("train", "--data", Data, "--hidden", "16", "--epochs", "2", "--optimizer", "adam", "--schedule", "onecycle",
+        var trained = await TestCli.Run("train", "--data", Data, "--hidden", "16", "--epochs", "2", "--optimizer", "adam", "--schedule", "onecycle",
             "--lr", "0.01", "--early-stopping", "--patience", "2", "--out", first);
         Assert.AreEqual(0, trained.Exit, trained.Err);
-        var info = await Run("info", "--model", first);
+        var info = await TestCli.Run("info", "--model", first);
         StringAssert.Contains(info.Out, "adam (lr 0.01");
         StringAssert.Contains(info.Out, "onecycle (warm-up 30 %");
         StringAssert.Contains(info.Out, "patience 2");
         StringAssert.Contains(info.Out, "resumable");
 
         // Options not given are the model's: 16 hidden units, Adam, one-cycle; --epochs counts all epochs.
-        var resumed = await Run("train", "--data", Data, "--resume", first, "--epochs", "3", "--out", second);
+        var resumed = await TestCli.Run("train", "--data", Data, "--resume", first, "--epochs", "3", "--out", second);
         Assert.AreEqual(0, resumed.Exit, resumed.Err);
-        var after = await Run("info", "--model", second);
+        var after = await TestCli.Run("info", "--model", second);
         StringAssert.Contains(after.Out, "adam (lr 0.01");
         StringAssert.Contains(after.Out, "│ 3     │");
 
-        var done = await Run("train", "--data", Data, "--resume", second, "--epochs", "3", "--out", dir.File("third.zip"));
+        var done = await TestCli.Run("train", "--data", Data, "--resume", second, "--epochs", "3", "--out", dir.File("third.zip"));
         Assert.AreEqual(1, done.Exit);
         StringAssert.Contains(done.Err, "has trained 3 epochs");
     }
@@ -52,10 +46,10 @@ public sealed class LoopCliTests
     [TestMethod]
     public async Task Train_RejectsAnUnknownOptimizerOrSchedule()
     {
-        var optimizer = await Run("train", "--optimizer", "rmsprop");
+        var optimizer = await TestCli.Run("train", "--optimizer", "rmsprop");
         Assert.AreEqual(2, optimizer.Exit);
         StringAssert.Contains(optimizer.Err, "--optimizer must be sgd, adam or adamw, got 'rmsprop'");
-        var schedule = await Run("train", "--schedule", "step");
+        var schedule = await TestCli.Run("train", "--schedule", "step");
         Assert.AreEqual(2, schedule.Exit);
         StringAssert.Contains(schedule.Err, "--schedule must be constant, onecycle or cosine");
     }
@@ -65,12 +59,12 @@ public sealed class LoopCliTests
     {
         using var dir = TestData.TempDirectory();
         string png = dir.File("lr.png");
-        var (exit, output, error) = await Run("lr-find", "--data", Data, "--hidden", "16", "--optimizer", "adam", "--steps", "80", "--out", png);
+        var (exit, output, error) = await TestCli.Run("lr-find", "--data", Data, "--hidden", "16", "--optimizer", "adam", "--steps", "80", "--out", png);
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "suggested learning rate");
         byte[] bytes = File.ReadAllBytes(png);
         Assert.AreEqual((800, 500), (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
-        var bad = await Run("lr-find", "--start", "1", "--end", "0.1");
+        var bad = await TestCli.Run("lr-find", "--start", "1", "--end", "0.1");
         Assert.AreEqual(2, bad.Exit);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MlNetMnist.Host;
+using MlNetMnist.Tests.Host;
 
 namespace MlNetMnist.Tests.Safety;
 
@@ -11,15 +12,7 @@ public sealed class CliContractTests
     static string _model = null!;
     static string _data = null!;
 
-    static async Task<(int Exit, string Out, string Err)> Run(TextWriter? output, CancellationToken cancellation, params string[] args)
-    {
-        output ??= new StringWriter();
-        var error = new StringWriter();
-        int exit = await Cli.RunAsync(args, output, error, cancellation);
-        return (exit, output.ToString()!, error.ToString());
-    }
 
-    static Task<(int Exit, string Out, string Err)> Run(params string[] args) => Run(null, CancellationToken.None, args);
 
     [ClassInitialize]
     public static async Task TrainOnce(TestContext _)
@@ -27,7 +20,7 @@ public sealed class CliContractTests
         _dir = TestData.TempDirectory();
         _model = _dir.File("model.zip");
         _data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, _, error) = await Run("train", "--epochs", "1", "--data", _data, "--out", _model);
+        var (exit, _, error) = await TestCli.Run("train", "--epochs", "1", "--data", _data, "--out", _model);
         Assert.AreEqual(0, exit, error);
     }
 
@@ -42,7 +35,7 @@ public sealed class CliContractTests
     [DataRow("train --out {model}/m.zip", "--out: folder '{model}' does not exist.")]
     public async Task BadArguments_ExitWith2_InOneLine(string args, string message)
     {
-        var (exit, _, error) = await Run(args.Replace("{model}", _model).Split(' '));
+        var (exit, _, error) = await TestCli.Run(args.Replace("{model}", _model).Split(' '));
         Assert.AreEqual(2, exit, error);
         Assert.AreEqual($"mlnet-mnist: {message.Replace("{model}", _model)} (see --help)", error.Trim());
     }
@@ -53,7 +46,7 @@ public sealed class CliContractTests
         string output = _dir.File("cancelled.zip");
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
-        var (exit, _, error) = await Run(null, cancel.Token, "train", "--epochs", "1", "--data", _data, "--out", output);
+        var (exit, _, error) = await TestCli.Run(null, cancel.Token, "train", "--epochs", "1", "--data", _data, "--out", output);
         Assert.AreEqual(130, exit, error);
         Assert.AreEqual("mlnet-mnist: cancelled; nothing was saved.", error.Trim());
         Assert.IsFalse(File.Exists(output));
@@ -65,7 +58,7 @@ public sealed class CliContractTests
     {
         // 200 epochs take 15 s or more: a cancel after 1.5 s lands in training (or, on a slow machine, before it), never after.
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
-        var (exit, _, error) = await Run(null, cancel.Token, "train", "--epochs", "200", "--data", _data, "--out", _dir.File("late.zip"));
+        var (exit, _, error) = await TestCli.Run(null, cancel.Token, "train", "--epochs", "200", "--data", _data, "--out", _dir.File("late.zip"));
         Assert.AreEqual(130, exit, error);
         Assert.IsFalse(File.Exists(_dir.File("late.zip")));
     }
@@ -81,7 +74,7 @@ public sealed class CliContractTests
     [TestMethod]
     public async Task AnyUnexpectedException_ExitsWith1_InOneLine()
     {
-        var (exit, _, error) = await Run(new RefusingWriter(), CancellationToken.None, "info", "--model", _model);
+        var (exit, _, error) = await TestCli.Run(new RefusingWriter(), CancellationToken.None, "info", "--model", _model);
         Assert.AreEqual(1, exit, error);
         Assert.AreEqual("mlnet-mnist: this output refuses writes", error.Trim());
     }
@@ -91,7 +84,7 @@ public sealed class CliContractTests
     {
         string newer = _dir.File("written-by-a-later-build.zip");
         ModelZip.WriteWithVersions(_model, newer, written: 0x00010007, readable: 0x00010001); // newer writer, still readable here
-        var (exit, output, error) = await Run("info", "--model", newer);
+        var (exit, output, error) = await TestCli.Run("info", "--model", newer);
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "0x00010007");
         Assert.IsFalse(output.Contains("0x00010001"), output);
@@ -104,7 +97,7 @@ public sealed class CliContractTests
         CultureInfo.CurrentCulture = new CultureInfo("de-DE");
         try
         {
-            var (exit, output, error) = await Run("info", "--model", _model);
+            var (exit, output, error) = await TestCli.Run("info", "--model", _model);
             Assert.AreEqual(0, exit, error);
             StringAssert.Contains(output, "39,760");
             StringAssert.Contains(output, "0.5");
