@@ -16,7 +16,7 @@ public sealed class MlpNetwork
     readonly float[][] _biases;  // layer l: [sizes[l+1]]
     readonly ScoringLayer[] _scoring; // the same layers laid out for Predict
     readonly int _width;              // widest padded layer output
-    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs and the nonzero positions
+    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs, a layer input's nonzero positions and values
 
     /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
     /// <param name="weights">One [out x in] row-major array per layer.</param>
@@ -51,7 +51,7 @@ public sealed class MlpNetwork
         }
         _scoring = Enumerable.Range(0, layers).Select(l => new ScoringLayer(_weights[l], _biases[l], _sizes[l], _sizes[l + 1])).ToArray();
         _width = _scoring.Max(s => s.Width);
-        _scratch = 2 * _width + _sizes[..^1].Max();
+        _scratch = 2 * _width + 2 * (_sizes[..^1].Max() + 16);
     }
 
     /// <summary>Input size, hidden sizes, class count.</summary>
@@ -98,13 +98,15 @@ public sealed class MlpNetwork
         try
         {
             Span<float> a = scratch[.._width], b = scratch.Slice(_width, _width);
-            var nonzero = MemoryMarshal.Cast<float, int>(scratch[(2 * _width)..]);
+            int room = (_scratch - 2 * _width) / 2;
+            var nonzero = MemoryMarshal.Cast<float, int>(scratch.Slice(2 * _width, room));
+            var kept = scratch.Slice(2 * _width + room, room);
             scoped ReadOnlySpan<float> input = features;
             for (int l = 0; l < LayerCount; l++)
             {
                 var layer = _scoring[l];
                 Span<float> output = l % 2 == 0 ? a : b;
-                layer.Forward(input, output, nonzero, relu: l < LayerCount - 1);
+                layer.Forward(input, output, nonzero, kept, relu: l < LayerCount - 1);
                 input = output[..layer.Out];
             }
             input.CopyTo(probabilities);

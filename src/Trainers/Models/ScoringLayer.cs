@@ -1,7 +1,7 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Trainers.Models;
 
@@ -39,15 +39,16 @@ internal sealed class ScoringLayer
 
     /// <summary>
     /// output[0..Width) = bias + Σ over ascending nonzero k of x[k] · W[:, k] (one fma each), ReLU'd when asked.
-    /// <paramref name="nonzero"/> needs room for <see cref="In"/> indices.
+    /// <paramref name="nonzero"/> and <paramref name="kept"/> need room for <see cref="In"/> + 16 entries: the input's
+    /// nonzero positions and values, found sixteen at a time (<see cref="SparseFeatures.Compress"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, Span<int> nonzero, bool relu)
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, Span<int> nonzero, Span<float> kept, bool relu)
     {
-        int count = NonzeroPositions(input, nonzero);
+        int count = SparseFeatures.Compress(input, nonzero, kept);
         ref float w = ref MemoryMarshal.GetArrayDataReference(_weights);
         ref float o = ref MemoryMarshal.GetReference(output);
-        ref float x = ref MemoryMarshal.GetReference(input);
+        ref float x = ref MemoryMarshal.GetReference(kept);
         int c = 0;
         for (; c <= Width - 4 * Lanes; c += 4 * Lanes)
         {
@@ -58,7 +59,7 @@ internal sealed class ScoringLayer
             for (int t = 0; t < count; t++)
             {
                 int k = nonzero[t];
-                var xk = Vector512.Create(Unsafe.Add(ref x, k));
+                var xk = Vector512.Create(Unsafe.Add(ref x, t));
                 ref float row = ref Unsafe.Add(ref w, k * Width + c);
                 a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref row), a0);
                 a1 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref row, Lanes), a1);
@@ -76,7 +77,7 @@ internal sealed class ScoringLayer
             for (int t = 0; t < count; t++)
             {
                 int k = nonzero[t];
-                a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, k)), Vector512.LoadUnsafe(ref w, (nuint)(k * Width + c)), a);
+                a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, t)), Vector512.LoadUnsafe(ref w, (nuint)(k * Width + c)), a);
             }
             Store(a, ref o, c, relu);
         }
@@ -85,20 +86,4 @@ internal sealed class ScoringLayer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(Vector512<float> value, ref float output, int at, bool relu) =>
         (relu ? Vector512.Max(value, Vector512<float>.Zero) : value).StoreUnsafe(ref output, (nuint)at);
-
-    /// <summary>The positions of the nonzero values, ascending, found sixteen values at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static int NonzeroPositions(ReadOnlySpan<float> values, Span<int> positions)
-    {
-        int count = 0, k = 0;
-        ref float v = ref MemoryMarshal.GetReference(values);
-        for (; k <= values.Length - Lanes; k += Lanes)
-        {
-            uint bits = (uint)(~Vector512.Equals(Vector512.LoadUnsafe(ref v, (nuint)k), Vector512<float>.Zero)).ExtractMostSignificantBits();
-            for (; bits != 0; bits &= bits - 1) positions[count++] = k + BitOperations.TrailingZeroCount(bits);
-        }
-        for (; k < values.Length; k++)
-            if (values[k] != 0) positions[count++] = k;
-        return count;
-    }
 }
