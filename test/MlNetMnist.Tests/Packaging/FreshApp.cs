@@ -53,7 +53,7 @@ internal sealed class FreshApp : IDisposable
         foreach (var (file, text) in sources)
             System.IO.File.WriteAllText(File(file), text);
         // MNIST where the test suite keeps it, so the app finds it as the user cache.
-        _environment = new() { ["MLNET_MNIST_DATA"] = System.IO.Path.GetDirectoryName(TestData.Mnist.TrainImages)! };
+        _environment = new() { ["MLNET_MNIST_DATA"] = TestData.MnistFolder };
     }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);

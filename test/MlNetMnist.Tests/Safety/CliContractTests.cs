@@ -12,16 +12,13 @@ public sealed class CliContractTests
     static string _model = null!;
     static string _data = null!;
 
-
-
     [ClassInitialize]
     public static async Task TrainOnce(TestContext _)
     {
         _dir = TestData.TempDirectory();
         _model = _dir.File("model.zip");
-        _data = Path.GetDirectoryName(TestData.Mnist.TrainImages)!;
-        var (exit, _, error) = await TestCli.Run("train", "--epochs", "1", "--data", _data, "--out", _model);
-        Assert.AreEqual(0, exit, error);
+        _data = TestData.MnistFolder;
+        await TestCli.TrainOneEpoch(_model);
     }
 
     [ClassCleanup]
