@@ -47,39 +47,63 @@ public sealed class MnistDataView : IDataView
 
     public long? GetRowCount() => _count;
 
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-        new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
+    /// <summary>Rows a parallel cursor takes at a time: the unit in which ML.NET's consolidator reassembles them in order.</summary>
+    internal const int ChunkRows = 256;
 
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-        [GetRowCursor(columnsNeeded, rand)];
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet(), first: 0, of: 1);
+
+    /// <summary>
+    /// Up to <paramref name="n"/> cursors that share out the rows in chunks of <see cref="ChunkRows"/>, round robin, each
+    /// chunk's number as the cursor's Batch: so ML.NET can score on several threads (its scorers ask for this) with no
+    /// thread of its own splitting one cursor, and its consolidator gives the rows back in file order.
+    /// </summary>
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+    {
+        var active = columnsNeeded.Select(c => c.Index).ToHashSet();
+        int cursors = Math.Clamp(n, 1, Math.Max(1, (_count + ChunkRows - 1) / ChunkRows));
+        return Enumerable.Range(0, cursors).Select(i => (DataViewRowCursor)new Cursor(this, active, first: i, of: cursors)).ToArray();
+    }
 
     sealed class Cursor : DataViewRowCursor
     {
         readonly MnistDataView _view;
         readonly HashSet<int> _active;
-        long _position = -1;
+        readonly int _stride;    // chunks between this cursor's chunks: the number of cursors in its set
+        long _position = -1;     // rows this cursor has moved over
+        int _chunk, _row = -1;   // the chunk being read and the row within the view
 
-        public Cursor(MnistDataView view, HashSet<int> active)
+        public Cursor(MnistDataView view, HashSet<int> active, int first, int of)
         {
             _view = view;
             _active = active;
+            _stride = of;
+            _chunk = first;
+            _row = of == 1 ? -1 : first * ChunkRows - 1;
         }
 
         public override DataViewSchema Schema => _view.Schema;
 
         public override long Position => _position;
 
-        public override long Batch => 0;
+        public override long Batch => _stride == 1 ? 0 : _chunk;
 
-        int Item => _view._start + checked((int)_position);
+        int Item => _view._start + _row;
 
         public override bool MoveNext()
         {
-            if (_position + 1 >= _view._count)
+            int next = _row + 1;
+            if (_stride > 1 && next % ChunkRows == 0 && next > _chunk * ChunkRows)
             {
-                _position = _view._count;
+                _chunk += _stride;
+                next = _chunk * ChunkRows;
+            }
+            if (next >= _view._count)
+            {
+                _row = _view._count;
                 return false;
             }
+            _row = next;
             _position++;
             return true;
         }

@@ -110,4 +110,36 @@ public sealed class MnistDataViewTests
         // Fashion-MNIST's first training item is an ankle boot, class 9.
         Assert.AreEqual(10u, splits.Train.GetColumn<uint>("Label").First());
     }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    [DataRow(64)]
+    public void CursorSet_SharesOutEveryRowOnce_InChunksNumberedInOrder(int n)
+    {
+        var valid = TestData.Splits(new MLContext()).Valid; // 10,000 rows: chunks do not divide it
+        var cursors = valid.GetRowCursorSet(valid.Schema, n);
+        Assert.HasCount(Math.Min(n, (10_000 + MnistDataView.ChunkRows - 1) / MnistDataView.ChunkRows), cursors);
+        var seen = new List<ulong>();
+        foreach (var cursor in cursors)
+            using (cursor)
+            {
+                var id = cursor.GetIdGetter();
+                long lastBatch = -1, position = -1;
+                DataViewRowId rowId = default;
+                while (cursor.MoveNext())
+                {
+                    Assert.AreEqual(++position, cursor.Position);
+                    Assert.IsGreaterThanOrEqualTo(lastBatch, cursor.Batch);
+                    lastBatch = cursor.Batch;
+                    id(ref rowId);
+                    // A chunk's number is its Batch, which ML.NET's consolidator puts in order (one cursor needs none).
+                    Assert.AreEqual(n == 1 ? 0 : (long)(rowId.Low - 50_000) / MnistDataView.ChunkRows, cursor.Batch);
+                    seen.Add(rowId.Low);
+                }
+                Assert.IsFalse(cursor.MoveNext());
+            }
+        CollectionAssert.AreEqual(Enumerable.Range(50_000, 10_000).Select(i => (ulong)i).ToArray(), seen.Order().ToArray());
+    }
 }
