@@ -30,14 +30,15 @@ public sealed class ScalePixelsTests
 
     sealed class AllBytes
     {
-        [VectorType(256)] public byte[] Values { get; set; } = [];
+        [VectorType(300)] public byte[] Values { get; set; } = [];
     }
 
     [TestMethod]
     public void Transform_EveryByteValue_IsExactlyItsDivisionBy255()
     {
-        // The dense path is vectorised: every one of the 256 values must still be the scalar IEEE division, bit for bit.
-        byte[] all = Enumerable.Range(0, 256).Select(v => (byte)v).ToArray();
+        // The dense path is vectorised, 64 values a step, then one at a time: every one of the 256 values must still be
+        // the scalar IEEE division, bit for bit, in the steps and in the rest (300 is not a multiple of 64).
+        byte[] all = Enumerable.Range(0, 300).Select(v => (byte)(v * 7)).ToArray();
         var data = Ml.Data.LoadFromEnumerable([new AllBytes { Values = all }]);
         var scaled = Ml.Transforms.ScalePixels("Scaled", "Values").Fit(data).Transform(data).GetColumn<float[]>("Scaled").Single();
         CollectionAssert.AreEqual(all.Select(v => v / 255f).ToArray(), scaled);
