@@ -71,7 +71,7 @@ public sealed class MnistDataView : IDataView
         readonly HashSet<int> _active;
         readonly int _stride;    // chunks between this cursor's chunks: the number of cursors in its set
         long _position = -1;     // rows this cursor has moved over
-        int _chunk, _row = -1;   // the chunk being read and the row within the view
+        int _chunk, _row;        // the chunk being read and the row within the view
 
         public Cursor(MnistDataView view, HashSet<int> active, int first, int of)
         {
@@ -79,21 +79,21 @@ public sealed class MnistDataView : IDataView
             _active = active;
             _stride = of;
             _chunk = first;
-            _row = of == 1 ? -1 : first * ChunkRows - 1;
+            _row = first * ChunkRows - 1;
         }
 
         public override DataViewSchema Schema => _view.Schema;
 
         public override long Position => _position;
 
-        public override long Batch => _stride == 1 ? 0 : _chunk;
+        public override long Batch => _chunk;
 
         int Item => _view._start + _row;
 
         public override bool MoveNext()
         {
             int next = _row + 1;
-            if (_stride > 1 && next % ChunkRows == 0 && next > _chunk * ChunkRows)
+            if (next % ChunkRows == 0 && next > _chunk * ChunkRows) // this chunk is done: on to this cursor's next
             {
                 _chunk += _stride;
                 next = _chunk * ChunkRows;
