@@ -166,7 +166,8 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
 
     void Map(in VBuffer<float> features, ref VBuffer<float> probabilities)
     {
-        Host.Check(features.Length == Network.InputSize, $"The MLP expects {Network.InputSize} features, got {features.Length}.");
+        if (features.Length != Network.InputSize) // not Host.Check: its message would be formatted for every row
+            throw Host.Except($"The MLP expects {Network.InputSize} features, got {features.Length}.");
         var editor = VBufferEditor.Create(ref probabilities, Network.ClassCount);
         if (features.IsDense)
         {

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Trainers.Models;
 
@@ -18,7 +17,7 @@ public sealed class MlpNetwork
     readonly float[][] _biases;  // layer l: [sizes[l+1]]
     readonly ScoringLayer[] _scoring; // the same layers laid out for Predict
     readonly int _width;              // widest padded layer output
-    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs, a layer input's nonzero positions and values
+    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs and a layer input's nonzero positions
 
     /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
     /// <param name="weights">One [out x in] row-major array per layer.</param>
@@ -53,7 +52,7 @@ public sealed class MlpNetwork
         }
         _scoring = Enumerable.Range(0, layers).Select(l => new ScoringLayer(_weights[l], _biases[l], _sizes[l], _sizes[l + 1])).ToArray();
         _width = _scoring.Max(s => s.Width);
-        _scratch = 2 * _width + 2 * (_sizes[..^1].Max() + 16);
+        _scratch = 2 * _width + _sizes[..^1].Max() + 16;
     }
 
     /// <summary>Input size, hidden sizes, class count.</summary>
@@ -83,7 +82,7 @@ public sealed class MlpNetwork
     /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
     /// missing (key 0) rather than some class.
     /// </summary>
-    [SkipLocalsInit] // the scratch is written before it is read: zeroing its 7 KB cost a sixth of a row
+    [SkipLocalsInit] // the scratch is written before it is read: zeroing it cost a sixth of a row
     public void Predict(ReadOnlySpan<float> features, Span<float> probabilities)
     {
         if (features.Length != InputSize)
@@ -95,22 +94,20 @@ public sealed class MlpNetwork
         try
         {
             Span<float> a = scratch[.._width], b = scratch.Slice(_width, _width);
-            int room = (_scratch - 2 * _width) / 2;
-            var nonzero = MemoryMarshal.Cast<float, int>(scratch.Slice(2 * _width, room));
-            var kept = scratch.Slice(2 * _width + room, room);
-            int count = SparseFeatures.Compress(features, nonzero, kept);
-            if (!AllFinite(kept[..count])) // NaN and infinities are nonzero, so they are among the kept values
+            var nonzero = MemoryMarshal.Cast<float, int>(scratch[(2 * _width)..]);
+            int count = ScoringLayer.FindNonzero(features, nonzero, out bool finite);
+            if (!finite)
             {
                 probabilities.Fill(float.NaN);
                 return;
             }
-            scoped ReadOnlySpan<float> input = default;
+            scoped ReadOnlySpan<float> input = features;
             for (int l = 0; l < LayerCount; l++)
             {
                 var layer = _scoring[l];
-                if (l > 0) count = SparseFeatures.Compress(input, nonzero, kept);
+                if (l > 0) count = ScoringLayer.FindNonzero(input, nonzero, out _);
                 Span<float> output = l % 2 == 0 ? a : b;
-                layer.Forward(nonzero, kept, count, output, relu: l < LayerCount - 1);
+                layer.Forward(input, nonzero[..count], output, relu: l < LayerCount - 1);
                 input = output[..layer.Out];
             }
             input.CopyTo(probabilities);

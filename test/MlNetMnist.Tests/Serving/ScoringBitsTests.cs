@@ -109,4 +109,26 @@ public sealed class ScoringBitsTests
             CollectionAssert.AreEqual(expected, scores[row], $"row {row}");
         }
     }
+
+    /// <summary>A NaN or infinity anywhere (in the sixteen-at-a-time part of the row or its rest) refuses the whole row.</summary>
+    [TestMethod]
+    public void Predict_ANonFiniteFeatureAnywhere_GivesNaN()
+    {
+        var random = new Random(3);
+        int[] sizes = [37, 20, 3]; // 37: two vectors of sixteen and five more
+        // First-layer weights all negative: an infinite input would make every hidden unit -inf, which ReLU turns to 0,
+        // and the row would score as if blank. Only the check on the input can tell.
+        var network = new MlpNetwork(sizes,
+            [Enumerable.Range(0, 37 * 20).Select(_ => -0.1f - (float)random.NextDouble()).ToArray(), Enumerable.Range(0, 20 * 3).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()],
+            [new float[20], new float[3]]);
+        var output = new float[3];
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            for (int at = 0; at < 37; at++)
+            {
+                var features = Enumerable.Range(0, 37).Select(i => i % 3 == 0 ? 0f : 0.5f).ToArray();
+                features[at] = bad;
+                network.Predict(features, output);
+                Assert.IsTrue(output.All(float.IsNaN), $"{bad} at {at} gave {string.Join(", ", output)}");
+            }
+    }
 }
