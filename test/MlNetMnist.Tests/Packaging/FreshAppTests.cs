@@ -25,7 +25,7 @@ public sealed class FreshAppTests
     }
 
     [TestMethod]
-    public void Packages_PinMicrosoftML_CarryTheirMetadata_AndOnlyTheAddOnDependsOnTorchSharp()
+    public void Packages_DeclareTheTestedMicrosoftMLVersions_CarryTheirMetadata_AndOnlyTheAddOnDependsOnTorchSharp()
     {
         foreach (var id in PackedFeed.PackageIds)
         {
@@ -44,9 +44,9 @@ public sealed class FreshAppTests
             Assert.IsTrue(entries.Contains("README.md"), $"{id}: README.md inside");
             StringAssert.StartsWith(metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")?.Value ?? "", "https://", $"{id}: repository url");
             Assert.IsTrue(entries.Contains($"lib/net10.0/{id}.xml"), $"{id}: XML docs");
-            // We bind to ML.NET internals: exactly the version we compiled against, and no publicized copy rides along.
+            // We bind to ML.NET internals: the versions the fresh apps below are tested on, and no publicized copy rides along.
             if (id != "MlNetMnist.Trainers.TorchSharp")
-                Assert.AreEqual("[5.0.1]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML pin");
+                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0]}, {PackedFeed.MlNetVersions[^1]}]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML range");
             Assert.IsFalse(entries.Any(e => e.Contains("Microsoft.ML", StringComparison.OrdinalIgnoreCase)), $"{id} carries an ML.NET assembly: {string.Join(", ", entries)}");
             Assert.AreEqual(id == "MlNetMnist.Trainers.TorchSharp", dependencies.ContainsKey("TorchSharp-cpu"), $"{id}: TorchSharp-cpu dependency");
         }
@@ -59,14 +59,19 @@ public sealed class FreshAppTests
     }
 
     [TestMethod]
-    public void QuickStart_FromThePackages_TrainsSavesLoadsAndPredicts_WithoutLibtorch()
+    [DataRow("5.0.1")]
+    [DataRow("6.0.0")]
+    public void QuickStart_FromThePackages_OnEachMicrosoftML_TrainsSavesLoadsAndPredicts_WithoutLibtorch(string mlNetVersion)
     {
+        CollectionAssert.Contains(PackedFeed.MlNetVersions, mlNetVersion);
         using var app = new FreshApp("QuickStartApp",
-            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version)],
+            [("Microsoft.ML", mlNetVersion), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version)],
             [("Program.cs", FreshApp.RepositoryFile("samples", "QuickStart", "Program.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
 
+        // With TreatWarningsAsErrors, a dependency our packages declare that the app's Microsoft.ML falls outside (NU1608) fails the restore.
         app.DotNet("restore");
         var (packages, _) = app.RestoredPackages();
+        CollectionAssert.Contains(packages.ToList(), $"Microsoft.ML/{mlNetVersion}", "the app's own Microsoft.ML");
         var torch = packages.Where(p => p.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase)
                                         || p.StartsWith("TorchSharp", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.AreEqual(0, torch.Count, $"the core packages pulled in: {string.Join(", ", torch)}");
@@ -90,7 +95,7 @@ public sealed class FreshAppTests
     public void AutogradEngine_FromTheAddOnPackage_TrainsOnLibtorch()
     {
         using var app = new FreshApp("AutogradApp",
-            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
+            [("Microsoft.ML", PackedFeed.MlNetVersions[^1]), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
             [("Program.cs", FreshApp.AppSource("AutogradApp.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
 
         app.DotNet("restore");
