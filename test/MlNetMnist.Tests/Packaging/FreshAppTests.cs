@@ -15,7 +15,7 @@ public sealed class FreshAppTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public void Pack_WritesTheThreeLibraryPackages_WithSymbols()
+    public void Pack_WritesTheLibraryPackages_WithSymbols()
     {
         var written = Directory.GetFiles(PackedFeed.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         var expected = PackedFeed.PackageIds
@@ -44,11 +44,22 @@ public sealed class FreshAppTests
             Assert.IsTrue(entries.Contains("README.md"), $"{id}: README.md inside");
             StringAssert.StartsWith(metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")?.Value ?? "", "https://", $"{id}: repository url");
             Assert.IsTrue(entries.Contains($"lib/net10.0/{id}.xml"), $"{id}: XML docs");
-            // We bind to ML.NET internals: the versions the fresh apps below are tested on, and no publicized copy rides along.
-            if (id != "MlNetMnist.Trainers.TorchSharp")
-                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0]}, {PackedFeed.MlNetVersions[^1]}]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML range");
+            // We bind to ML.NET internals: each package declares the range of versions the fresh apps below are tested on,
+            // and no publicized copy rides along.
+            if (id is "MlNetMnist.DataViews" or "MlNetMnist.Trainers" or "MlNetMnist.Trainers.Serving")
+                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0].MlNet}, {PackedFeed.MlNetVersions[^1].MlNet}]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML range");
+            if (id == "MlNetMnist.Trainers.Onnx")
+                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0].AddOns}, {PackedFeed.MlNetVersions[^1].AddOns}]", dependencies["Microsoft.ML.OnnxConverter"], $"{id}: OnnxConverter range");
             Assert.IsFalse(entries.Any(e => e.Contains("Microsoft.ML", StringComparison.OrdinalIgnoreCase)), $"{id} carries an ML.NET assembly: {string.Join(", ", entries)}");
             Assert.AreEqual(id == "MlNetMnist.Trainers.TorchSharp", dependencies.ContainsKey("TorchSharp-cpu"), $"{id}: TorchSharp-cpu dependency");
+        }
+
+        // The core takes no web, hosting or ONNX dependency: those come with the add-ons that need them.
+        using (var core = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"MlNetMnist.Trainers.{PackedFeed.Version}.nupkg")))
+        using (var nuspec = core.GetEntry("MlNetMnist.Trainers.nuspec")!.Open())
+        {
+            var ids = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+            CollectionAssert.AreEquivalent(new[] { "MlNetMnist.DataViews", "Microsoft.ML", "System.Numerics.Tensors" }, ids, string.Join(", ", ids));
         }
 
         using var addOn = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"MlNetMnist.Trainers.TorchSharp.{PackedFeed.Version}.nupkg"));
@@ -63,7 +74,7 @@ public sealed class FreshAppTests
     [DataRow("6.0.0")]
     public void QuickStart_FromThePackages_OnEachMicrosoftML_TrainsSavesLoadsAndPredicts_WithoutLibtorch(string mlNetVersion)
     {
-        CollectionAssert.Contains(PackedFeed.MlNetVersions, mlNetVersion);
+        PackedFeed.AddOnVersion(mlNetVersion);   // one of the versions the packages declare
         using var app = new FreshApp("QuickStartApp",
             [("Microsoft.ML", mlNetVersion), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version)],
             [("Program.cs", FreshApp.RepositoryFile("samples", "QuickStart", "Program.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
@@ -95,7 +106,7 @@ public sealed class FreshAppTests
     public void AutogradEngine_FromTheAddOnPackage_TrainsOnLibtorch()
     {
         using var app = new FreshApp("AutogradApp",
-            [("Microsoft.ML", PackedFeed.MlNetVersions[^1]), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
+            [("Microsoft.ML", PackedFeed.MlNetVersions[^1].MlNet), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
             [("Program.cs", FreshApp.AppSource("AutogradApp.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
 
         app.DotNet("restore");
@@ -110,5 +121,42 @@ public sealed class FreshAppTests
         var (packages, _) = app.RestoredPackages();
         long bin = app.BinBytes(), restored = app.RestoredBytes();
         TestContext.WriteLine($"autograd add-on: bin {bin / 1e6:F1} MB; restore {packages.Count} packages, {restored / 1e6:F1} MB: {string.Join(", ", packages)}");
+    }
+
+    [TestMethod]
+    public void ServingPackage_InAFreshApp_PoolsPredictionsFromManyThreads()
+    {
+        using var app = new FreshApp("ServingApp",
+            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Serving", PackedFeed.Version),
+             ("Microsoft.Extensions.DependencyInjection", FreshApp.CentralVersion("Microsoft.Extensions.ObjectPool"))],
+            [("Program.cs", FreshApp.AppSource("ServingApp.cs"))]);
+        app.DotNet("restore");
+        string output = app.DotNet("run", "-c", "Release");
+        TestContext.WriteLine(output);
+        Assert.AreEqual(2000, FreshApp.Number(output, "pool answers"), output);
+        Assert.AreEqual(0, FreshApp.Number(output, "mismatches"), output);
+    }
+
+    [TestMethod]
+    [DataRow("5.0.1")]
+    [DataRow("6.0.0")]
+    public void OnnxPackage_InAFreshApp_OnEachMicrosoftML_ExportsWhatOnnxRuntimeScoresAlike(string mlNetVersion)
+    {
+        // The export binds to the converter's internals too: the app takes the converter that pairs with its Microsoft.ML.
+        string converter = PackedFeed.AddOnVersion(mlNetVersion);
+        using var app = new FreshApp("OnnxApp",
+            [("Microsoft.ML", mlNetVersion), ("Microsoft.ML.OnnxConverter", converter),
+             ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Onnx", PackedFeed.Version),
+             ("Microsoft.ML.OnnxTransformer", mlNetVersion),
+             ("Microsoft.ML.OnnxRuntime", FreshApp.CentralVersion("Microsoft.ML.OnnxRuntime"))],
+            [("Program.cs", FreshApp.AppSource("OnnxApp.cs"))]);
+        app.DotNet("restore");
+        var (packages, _) = app.RestoredPackages();
+        CollectionAssert.IsSubsetOf(new[] { $"Microsoft.ML/{mlNetVersion}", $"Microsoft.ML.OnnxConverter/{converter}" }, packages.ToList());
+        string output = app.DotNet("run", "-c", "Release");
+        TestContext.WriteLine(output);
+        Assert.AreEqual(1000, FreshApp.Number(output, "onnx rows"), output);
+        Assert.IsTrue(FreshApp.Number(output, "largest difference") < 1e-5, output);
+        Assert.AreEqual(0, FreshApp.Number(output, "classes that differ"), output);
     }
 }

@@ -8,10 +8,18 @@ namespace MlNetMnist.Tests.Packaging;
 /// </summary>
 internal static class PackedFeed
 {
-    public static readonly string[] PackageIds = ["MlNetMnist.DataViews", "MlNetMnist.Trainers", "MlNetMnist.Trainers.TorchSharp"];
+    public static readonly string[] PackageIds =
+        ["MlNetMnist.DataViews", "MlNetMnist.Trainers", "MlNetMnist.Trainers.TorchSharp", "MlNetMnist.Trainers.Serving", "MlNetMnist.Trainers.Onnx"];
 
-    /// <summary>The versions of Microsoft.ML the packages declare and are tested against (Directory.Packages.props).</summary>
-    public static readonly string[] MlNetVersions = ["5.0.1", "6.0.0"];
+    /// <summary>
+    /// The versions of Microsoft.ML the packages declare and are tested against, each with the version of ML.NET's 0.x
+    /// add-ons (OnnxConverter, TorchSharp) released beside it (Directory.Packages.props).
+    /// </summary>
+    public static readonly (string MlNet, string AddOns)[] MlNetVersions = [("5.0.1", "0.23.1"), ("6.0.0", "0.24.0")];
+
+    /// <summary>The add-ons' version that pairs with <paramref name="mlNetVersion"/>, which must be one we declare.</summary>
+    public static string AddOnVersion(string mlNetVersion) =>
+        MlNetVersions.SingleOrDefault(v => v.MlNet == mlNetVersion).AddOns ?? throw new AssertFailedException($"Microsoft.ML {mlNetVersion} is not one the packages declare");
 
     static readonly Lazy<(string Root, string Version)> _packed = new(Pack);
 
