@@ -34,6 +34,7 @@ internal static class ServeApp
             pool.WatchForChanges = options.Watch;
         });
         builder.Services.AddSingleton<ServeMetrics>();
+        builder.Services.AddSingleton<RequestTally>();
         // ASP.NET Core's own request metrics (http.server.request.duration by route and status) and ours, scraped fresh each time.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
@@ -44,6 +45,12 @@ internal static class ServeApp
         // Load the model now: a bad file fails `serve` at start rather than the first request.
         var pool = app.Services.GetRequiredService<PredictionEnginePool<Digit, DigitPrediction>>();
         var served = app.Services.GetRequiredService<ServeMetrics>();
+        var tally = app.Services.GetRequiredService<RequestTally>();
+        app.Use((context, next) => tally.Track(() => next(context)));
+        // SIGTERM or Ctrl+C: Kestrel stops accepting connections, then waits for the requests it accepted to finish.
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MlNetMnist.Serve");
+        app.Lifetime.ApplicationStopping.Register(() =>
+            log.LogInformation("Stopping: no new connections; finishing {Running} requests in flight", tally.Running));
         // Whatever escapes a handler: a one-line JSON 500, never a stack trace.
         app.UseExceptionHandler(error => error.Run(context =>
         {
