@@ -1,12 +1,13 @@
 using System.Globalization;
 
-namespace MlNetMnist.Tests.Serving;
+namespace MlNetMnist.Host.Serving;
 
-/// <summary>Samples of a Prometheus text exposition (what GET /metrics returns), looked up by name and labels.</summary>
+/// <summary>Samples of a Prometheus text exposition (what `serve`'s GET /metrics returns), looked up by name and labels; `loadtest` checks the server's counts with it.</summary>
 internal sealed class PrometheusText(string text)
 {
     readonly string[] _lines = text.Split('\n').Where(l => l.Length > 0 && l[0] != '#').ToArray();
 
+    /// <summary>The exposition as scraped.</summary>
     public string Text => text;
 
     /// <summary>The sum of the samples named <paramref name="name"/> whose labels include every one of <paramref name="labels"/> (name=value).</summary>
