@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using MlNetMnist.Tests.Host;
 
-namespace MlNetMnist.Tests.Serving;
+namespace MlNetMnist.Tests.Host.Serving;
 
 /// <summary>`serve` as a child process stopped with SIGTERM under load: it stops accepting, finishes what it accepted, exits 0.</summary>
 [TestClass]

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MlNetMnist.Host.Serving;
 
-namespace MlNetMnist.Tests.Serving;
+namespace MlNetMnist.Tests.Host.Serving;
 
 /// <summary>GET /metrics (OpenTelemetry, Prometheus text) counts what clients did; GET /model tells nothing about the server's files.</summary>
 [TestClass]

@@ -6,7 +6,7 @@ using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Learning.Schedules;
 
-namespace MlNetMnist.Tests.Loop;
+namespace MlNetMnist.Tests.Trainers.Mlp;
 
 /// <summary>MlpOptions.Checkpoint in the library: what a checkpoint holds, and that a fit continued from one ends where an uninterrupted fit does.</summary>
 [TestClass]

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using MlNetMnist.Trainers.Models;
 
-namespace MlNetMnist.Tests.Trainer;
+namespace MlNetMnist.Tests.Trainers.Models;
 
 /// <summary>MlpNetwork.WeightsSha256: the documented byte layout, its bytes, stable, and sensitive to one ulp.</summary>
 [TestClass]
