@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using MlNetMnist.Host.Serving;
 using MlNetMnist.Tests.Host;
 
 namespace MlNetMnist.Tests.Host.Serving;
@@ -11,8 +12,6 @@ namespace MlNetMnist.Tests.Host.Serving;
 [TestClass]
 public sealed class GracefulStopTests
 {
-    sealed record Answer(string Digit, float[] Probabilities, string Model);
-
     /// <summary>A JSON body sent in pieces over about a second, so that its request is in flight when the signal comes.</summary>
     sealed class SlowBody(byte[] body, TaskCompletionSource started) : HttpContent
     {
@@ -66,7 +65,7 @@ public sealed class GracefulStopTests
             try
             {
                 using var response = await http.PostAsync("predict", content);
-                var answer = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<Answer>() : null;
+                var answer = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<ServeApp.PredictResponse>() : null;
                 if (answer is null || answer.Digit != offline[row].PredictedDigit)
                     failures.Add($"row {row}: HTTP {(int)response.StatusCode} {answer?.Digit}");
                 Interlocked.Increment(ref answered);

@@ -10,8 +10,6 @@ namespace MlNetMnist.Tests.Host.Serving;
 [TestClass]
 public sealed class MetricsTests
 {
-    sealed record Answer(string Digit, float[] Probabilities, string Model);
-
     static async Task<PrometheusText> Scrape(RunningServer server)
     {
         var response = await server.Http.GetAsync("metrics");
@@ -55,7 +53,7 @@ public sealed class MetricsTests
         for (int row = 0; row < 30; row++)
         {
             var body = new ByteArrayContent(Encoding.UTF8.GetBytes($"{{\"pixels\":[{string.Join(',', ServingModels.Test[row].Pixels)}]}}"));
-            var answer = (await (await server.Http.PostAsync("predict", body)).Content.ReadFromJsonAsync<Answer>())!;
+            var answer = (await (await server.Http.PostAsync("predict", body)).Content.ReadFromJsonAsync<ServeApp.PredictResponse>())!;
             digits[answer.Digit] = digits.GetValueOrDefault(answer.Digit) + 1;
         }
         for (int i = 0; i < 2; i++)
