@@ -10,9 +10,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
-using OpenTelemetry.Metrics;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Serving;
+using OpenTelemetry.Metrics;
 
 namespace MlNetMnist.Host.Serving;
 

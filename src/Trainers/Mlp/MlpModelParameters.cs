@@ -83,8 +83,8 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
             if (sealedPayload)
                 OptimizerState = OptimizerStateFormat.Read(reader, Network.LayerSizes, where);
-            if (sealedPayload && reader.BaseStream.Position < reader.BaseStream.Length && reader.ReadByte() == 1)
-                EarlyStoppingBest = ReadBest(reader, where);
+            if (sealedPayload && reader.BaseStream.Position < reader.BaseStream.Length)
+                EarlyStoppingBest = ReadBest(reader, Network.LayerSizes, where);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
@@ -123,13 +123,20 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
 
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
-    static MlpBestEpoch ReadBest(BinaryReader reader, string where)
+    /// <summary>Reads the optional early-stopping section: its marker (0 none, 1 present), then what <see cref="SaveCore"/> wrote.</summary>
+    static MlpBestEpoch? ReadBest(BinaryReader reader, IReadOnlyList<int> sizes, string where)
     {
+        byte present = reader.ReadByte();
+        if (present == 0) return null;
+        if (present != 1) throw new InvalidDataException($"{where}: the early-stopping section's marker is {present}.");
         int epoch = reader.ReadInt32();
+        if (epoch < 1) throw new InvalidDataException($"{where}: the early-stopping best epoch is {epoch}.");
         var network = MlpNetwork.Read(reader, where);
-        var state = OptimizerStateFormat.Read(reader, network.LayerSizes, where)
+        if (!network.LayerSizes.SequenceEqual(sizes))
+            throw new InvalidDataException($"{where}: the early-stopping best epoch's layers are {string.Join("-", network.LayerSizes)}, the model's {string.Join("-", sizes)}.");
+        var state = OptimizerStateFormat.Read(reader, sizes, where)
             ?? throw new InvalidDataException($"{where}: the early-stopping best epoch has no optimizer state.");
-        return epoch >= 1 ? new MlpBestEpoch(epoch, network, state) : throw new InvalidDataException($"{where}: the early-stopping best epoch is {epoch}.");
+        return new MlpBestEpoch(epoch, network, state);
     }
 
     protected override void SaveCore(ModelSaveContext ctx)
