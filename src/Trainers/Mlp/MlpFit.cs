@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Engines;
@@ -16,8 +17,12 @@ internal static class MlpFit
     /// <summary>More classes than this is almost surely an ID column taken for a label (and an output layer of millions of weights).</summary>
     internal const int MaxClasses = 1 << 16;
 
+    /// <summary>
+    /// Trains a fresh model, or continues <paramref name="start"/>, on <paramref name="trainData"/> as <paramref name="options"/>
+    /// say; <paramref name="transformer"/> makes the trainer's transformer of a model, for checkpoints.
+    /// </summary>
     public static MlpModelParameters Run(IHost host, MlpOptions options, IDataView trainData, IDataView? validData, int seed,
-        MlpModelParameters? start = null)
+        MlpModelParameters? start, Func<MlpModelParameters, MulticlassPredictionTransformer<MlpModelParameters>> transformer)
     {
         var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
         if (train.Count == 0)
@@ -42,24 +47,32 @@ internal static class MlpFit
             ? engine.Create(sizes, seed, optimizer, options.EffectiveLearningRate)
             : engine.Create(start.Network, optimizer, options.EffectiveLearningRate, start.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null);
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
+        if (start is { Training.History: [.., var last] })
+            early?.Continue(start.Training.History, start.Training.BestEpoch ?? last.Epoch, start.EarlyStoppingBest);
+
+        MlpTrainingInfo Info(IReadOnlyList<EpochMetrics> history, int? best) => new(options.HiddenLayers.ToArray(), options.Epochs,
+            options.BatchSize, options.EffectiveLearningRate, seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
+        {
+            Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
+            BestEpoch = best, HeldOutRows = heldOut,
+        };
+        // What the fit returns after this fit's epochs so far: with early stopping, the best epoch's weights when that is not the last.
+        MlpModelParameters Result(IReadOnlyList<EpochMetrics> history) => early?.Best is { } kept && kept.Epoch != history[^1].Epoch
+            ? new(host, kept.Network, Info(history, kept.Epoch), kept.State)
+            : new(host, model.ToNetwork(), Info(history, null), model.ExportState());
+        // What a later fit continues from: the last epoch's weights and state, and the best epoch's when it is another.
+        MlpModelParameters Resumable(IReadOnlyList<EpochMetrics> history) => new(host, model.ToNetwork(), Info(history, null), model.ExportState(),
+            early?.Best is { } kept && kept.Epoch != history[^1].Epoch ? new MlpBestEpoch(kept.Epoch, kept.Network, kept.State) : null);
+
         LearnerCallback[] callbacks =
         [
             new ScheduleCallback(model, options.Schedule, options.EffectiveLearningRate, optimizer.Momentum),
             .. early is null ? Array.Empty<LearnerCallback>() : [early],
             .. options.Callbacks,
+            .. options.Checkpoint is null ? Array.Empty<LearnerCallback>()
+                : [new MlpCheckpointCallback(options.Checkpoint, Resumable, Result, early, transformer, trainData.Schema)],
         ];
-        var history = new Learner(model, train.Batches, valid?.Batches, callbacks).Fit(options.Epochs, options.Progress, options.CancellationToken, firstEpoch);
-
-        var (network, state, best) = early?.Best is { } kept && kept.Epoch != history[^1].Epoch
-            ? (kept.Network, kept.State, (int?)kept.Epoch)
-            : (model.ToNetwork(), model.ExportState(), null);
-        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.EffectiveLearningRate,
-            seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
-        {
-            Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
-            BestEpoch = best, HeldOutRows = heldOut,
-        };
-        return new MlpModelParameters(host, network, info, state);
+        return Result(new Learner(model, train.Batches, valid?.Batches, callbacks).Fit(options.Epochs, options.Progress, options.CancellationToken, firstEpoch));
     }
 
     /// <summary>The epoch to continue from; throws unless the model has the layer sizes these options and data make and epochs are left.</summary>

@@ -43,13 +43,15 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     readonly VectorDataViewType _outputType;
     readonly MlpScorer _scorer;
 
-    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null)
+    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null,
+        MlpBestEpoch? earlyStoppingBest = null)
         : base(env, LoaderSignature)
     {
         Network = network;
         Training = training;
         StoredFormatVersion = FormatVersion;
         OptimizerState = optimizerState;
+        EarlyStoppingBest = earlyStoppingBest;
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
         _scorer = new MlpScorer(network);
@@ -67,6 +69,8 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         //   per layer: float[out*in] weights, float[out] biases (little-endian)
         //   string: training info as JSON (options and per-epoch history)
         //   the optimizer state (OptimizerStateFormat), so that training can resume exactly
+        //   optional, absent in zips of earlier builds (whose readers ignore it): byte 0 (none) or 1, then the early-stopping
+        //   best epoch of a checkpoint: int epoch, its network as above, its optimizer state (OptimizerStateFormat)
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
         try
@@ -79,6 +83,8 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
             if (sealedPayload)
                 OptimizerState = OptimizerStateFormat.Read(reader, Network.LayerSizes, where);
+            if (sealedPayload && reader.BaseStream.Position < reader.BaseStream.Length)
+                EarlyStoppingBest = ReadBest(reader, Network.LayerSizes, where);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
@@ -109,7 +115,29 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     /// <summary>The optimizer's buffers and step count when training ended, to continue from; null in models of format 0x00010001.</summary>
     public MlpOptimizerState? OptimizerState { get; }
 
+    /// <summary>
+    /// In a checkpoint of a fit with early stopping (<see cref="MlpCheckpointOptions"/>): the best epoch so far when it
+    /// is not the last one, whose weights the fit returns if no later epoch improves on it. Null in other models.
+    /// </summary>
+    public MlpBestEpoch? EarlyStoppingBest { get; }
+
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
+
+    /// <summary>Reads the optional early-stopping section: its marker (0 none, 1 present), then what <see cref="SaveCore"/> wrote.</summary>
+    static MlpBestEpoch? ReadBest(BinaryReader reader, IReadOnlyList<int> sizes, string where)
+    {
+        byte present = reader.ReadByte();
+        if (present == 0) return null;
+        if (present != 1) throw new InvalidDataException($"{where}: the early-stopping section's marker is {present}.");
+        int epoch = reader.ReadInt32();
+        if (epoch < 1) throw new InvalidDataException($"{where}: the early-stopping best epoch is {epoch}.");
+        var network = MlpNetwork.Read(reader, where);
+        if (!network.LayerSizes.SequenceEqual(sizes))
+            throw new InvalidDataException($"{where}: the early-stopping best epoch's layers are {string.Join("-", network.LayerSizes)}, the model's {string.Join("-", sizes)}.");
+        var state = OptimizerStateFormat.Read(reader, sizes, where)
+            ?? throw new InvalidDataException($"{where}: the early-stopping best epoch has no optimizer state.");
+        return new MlpBestEpoch(epoch, network, state);
+    }
 
     protected override void SaveCore(ModelSaveContext ctx)
     {
@@ -121,6 +149,13 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
             Network.Write(writer);
             writer.Write(JsonSerializer.Serialize(Training));
             OptimizerStateFormat.Write(writer, OptimizerState);
+            writer.Write(EarlyStoppingBest is null ? (byte)0 : (byte)1);
+            if (EarlyStoppingBest is { } best)
+            {
+                writer.Write(best.Epoch);
+                best.Network.Write(writer);
+                OptimizerStateFormat.Write(writer, best.State);
+            }
         }
         var bytes = payload.GetBuffer().AsSpan(0, checked((int)payload.Length));
         ctx.Writer.Write(bytes.Length);

@@ -114,6 +114,7 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
             var other => throw Host.Except($"Cannot continue training from a {other.GetType().Name}: the MLP trainer continues only its own models."),
         };
         int seed = _options.Seed ?? start?.Training.Seed ?? Host.Rand.Next();
-        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed, start);
+        var trainSchema = context.TrainingSet.Data.Schema;
+        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed, start, model => MakeTransformer(model, trainSchema));
     }
 }
