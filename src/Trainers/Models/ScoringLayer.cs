@@ -18,8 +18,8 @@ namespace MlNetMnist.Trainers.Models;
 /// The weights are transposed, input k's weights to the outputs side by side, in two blocks. The outputs that fill
 /// whole 512-bit vectors (48 of 50) sit in rows of whole cache lines, aligned to them, so an input costs exactly its
 /// lines. The rest (2 of 50) sit packed in a small block of their own that stays in the L1 cache. Padding each input
-/// to 64 outputs instead, unaligned, read five lines where three do: the first layer is bound by reading its weights
-/// from L2, and this layout took a quarter off it.
+/// to 64 outputs instead, unaligned, would read five lines where three do, and the first layer is bound by reading its
+/// weights from L2.
 /// </para>
 /// </summary>
 internal sealed class ScoringLayer
