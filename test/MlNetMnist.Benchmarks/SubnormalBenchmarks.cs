@@ -19,7 +19,7 @@ namespace MlNetMnist.Benchmarks;
 /// <item>forward (EvaluateBatch) and forward with backward (TrainBatch at learning rate 0, so that the weights stay as
 /// set): subnormal inputs beside each row's normal ones, a quarter of the weights subnormal, and a last layer scaled so
 /// that most softmax terms fall below the smallest normal float;</item>
-/// <item>scoring (MlpNetwork.Predict) of the same rows with the same weights.</item>
+/// <item>scoring (MlpScorer.Predict) of the same rows with the same weights.</item>
 /// </list>
 /// </summary>
 [MemoryDiagnoser]
@@ -38,7 +38,7 @@ public class SubnormalBenchmarks
         public required float[][] AdamTemplates, SgdTemplates; // gradient and moments, restored before each step
         public required ManagedMlp Mlp;
         public required Batch Batch;
-        public required MlpNetwork Network;
+        public required MlpScorer Scorer;
         public required float[][] Rows;
 
         public void Dispose() => Mlp.Dispose();
@@ -46,7 +46,8 @@ public class SubnormalBenchmarks
 
     Variant _normal = null!, _subnormal = null!;
     readonly float[] _probabilities = new float[Classes];
-    static readonly MlpOptimizer AdamSettings = MlpOptimizer.Adam(0.003f), SgdSettings = MlpOptimizer.Sgd(0.1f, 0.9f, 1e-4f);
+    static readonly MlpOptimizer AdamSettings = MlpOptimizer.Adam(), SgdSettings = MlpOptimizer.Sgd(0.9f, 1e-4f);
+    const float AdamRate = 0.003f, SgdRate = 0.1f;
 
     [GlobalSetup]
     public void Setup()
@@ -80,12 +81,12 @@ public class SubnormalBenchmarks
         }).ToArray();
         var batch = new Batch(0, BatchRows, Inputs, rows.Take(BatchRows).SelectMany(r => r).ToArray(),
             Enumerable.Range(0, BatchRows).Select(r => r % Classes).ToArray());
-        var mlp = new ManagedMlp(network, MlpOptimizer.Sgd(0.1f)) { LearningRate = 0 };
+        var mlp = new ManagedMlp(network, MlpOptimizer.Sgd(), learningRate: 0.1f) { LearningRate = 0 };
         return new Variant
         {
             Adam = Layer(weights[0]), Sgd = Layer(weights[0]),
             AdamTemplates = Templates(3, withSubnormals, random), SgdTemplates = Templates(2, withSubnormals, random),
-            Mlp = mlp, Batch = batch, Network = network, Rows = rows.Take(ScoredRows).ToArray(),
+            Mlp = mlp, Batch = batch, Scorer = new MlpScorer(network), Rows = rows.Take(ScoredRows).ToArray(),
         };
     }
 
@@ -117,9 +118,9 @@ public class SubnormalBenchmarks
         Restore(_subnormal.Sgd, _subnormal.SgdTemplates);
     }
 
-    static void Adam(Variant v) => v.Adam.Step(AdamSettings, AdamSettings.LearningRate, AdamSettings.Momentum, 100, 0, Inputs, withBiases: true, freshMomentum: false);
+    static void Adam(Variant v) => v.Adam.Step(AdamSettings, AdamRate, AdamSettings.Momentum, 100, 0, Inputs, withBiases: true, freshMomentum: false);
 
-    static void Sgd(Variant v) => v.Sgd.Step(SgdSettings, SgdSettings.LearningRate, SgdSettings.Momentum, 100, 0, Inputs, withBiases: true, freshMomentum: false);
+    static void Sgd(Variant v) => v.Sgd.Step(SgdSettings, SgdRate, SgdSettings.Momentum, 100, 0, Inputs, withBiases: true, freshMomentum: false);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Adam step")]
     public void AdamStep() => Adam(_normal);
@@ -150,7 +151,7 @@ public class SubnormalBenchmarks
         float sum = 0;
         foreach (var row in v.Rows)
         {
-            v.Network.Predict(row, _probabilities);
+            v.Scorer.Predict(row, _probabilities);
             sum += _probabilities[0];
         }
         return sum;

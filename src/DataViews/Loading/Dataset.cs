@@ -1,47 +1,35 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using Microsoft.ML;
 
 namespace MlNetMnist.DataViews;
 
 /// <summary>
-/// The lesson's Dataset: rows of (features, label), read by single index or by a list of indices. Built from arrays
-/// (one contiguous row-major buffer) or, in one cursor pass, from any IDataView with a known-size float vector column
-/// and a key or integer label column; mostly-zero data read that way is kept as each row's nonzero values only
-/// (<see cref="Sparse"/>: MNIST keeps a fifth of its values).
+/// The lesson's Dataset: rows of (features, label) in one contiguous row-major buffer, read by single index or by a
+/// list of indices. Built from arrays or, in one cursor pass, from any IDataView with a known-size float vector column
+/// and a key or integer label column.
 /// </summary>
 public sealed class Dataset : IDataset
 {
-    /// <summary>Rows that decide, when reading an IDataView, whether the data is kept sparse.</summary>
-    const int SampleRows = 1000;
-
-    readonly float[]? _dense; // row-major, unless the rows are kept sparse
+    readonly float[] _features; // Count x FeatureCount, row-major
     readonly int[] _labels;
-    SparseFeatures? _sparse;  // the rows when kept sparse; else a copy built on first use
 
     /// <param name="features">Count x featureCount values, row-major.</param>
     /// <param name="labels">Class index of each row.</param>
     /// <param name="featureCount">Values per row.</param>
     /// <param name="classCount">Number of classes; null: the largest label + 1.</param>
     public Dataset(float[] features, int[] labels, int featureCount, int? classCount = null)
-        : this(features, null, labels, featureCount, classCount)
     {
         ArgumentNullException.ThrowIfNull(features);
-        if (features.Length != (long)labels.Length * featureCount)
-            throw new ArgumentException($"{features.Length} feature values do not make {labels.Length} rows of {featureCount}.", nameof(features));
-    }
-
-    Dataset(float[]? dense, SparseFeatures? sparse, int[] labels, int featureCount, int? classCount)
-    {
         ArgumentNullException.ThrowIfNull(labels);
         if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "Rows need at least one feature.");
-        int maxLabel = labels.Length == 0 ? -1 : labels.Max();
-        ClassCount = classCount ?? maxLabel + 1;
+        if (features.Length != (long)labels.Length * featureCount)
+            throw new ArgumentException($"{features.Length} feature values do not make {labels.Length} rows of {featureCount}.", nameof(features));
+        ClassCount = classCount ?? (labels.Length == 0 ? 0 : labels.Max() + 1);
         for (int i = 0; i < labels.Length; i++)
             if (labels[i] < 0 || labels[i] >= ClassCount)
                 throw new ArgumentException($"Label {labels[i]} at row {i} is outside 0..{ClassCount - 1}.", nameof(labels));
-        (_dense, _sparse, _labels, FeatureCount) = (dense, sparse, labels, featureCount);
+        (_features, _labels, FeatureCount) = (features, labels, featureCount);
     }
 
     public int Count => _labels.Length;
@@ -51,16 +39,13 @@ public sealed class Dataset : IDataset
     /// <summary>Number of classes: the label's key count, or the largest label + 1.</summary>
     public int ClassCount { get; }
 
-    /// <summary>Row <paramref name="index"/>: its features (a view into the buffer, or a copy when the rows are kept sparse) and class index.</summary>
+    /// <summary>Row <paramref name="index"/>: its features (a view into the buffer) and class index.</summary>
     public (ReadOnlyMemory<float> Features, int Label) this[int index]
     {
         get
         {
             if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"There are {Count} rows.");
-            if (_dense is not null) return (_dense.AsMemory(index * FeatureCount, FeatureCount), _labels[index]);
-            var row = new float[FeatureCount];
-            _sparse!.CopyTo(index, row);
-            return (row, _labels[index]);
+            return (_features.AsMemory(index * FeatureCount, FeatureCount), _labels[index]);
         }
     }
 
@@ -77,70 +62,13 @@ public sealed class Dataset : IDataset
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CopyRow(int index, Span<float> features)
     {
-        if (_dense is not null) _dense.AsSpan(index * FeatureCount, FeatureCount).CopyTo(features);
-        else _sparse!.CopyTo(index, features);
+        _features.AsSpan(index * FeatureCount, FeatureCount).CopyTo(features);
         return _labels[index];
     }
 
-    /// <summary>
-    /// The share of nonzero values: exact when the rows are kept sparse, else over up to <paramref name="sampleRows"/>
-    /// rows spread evenly over the dataset. Whether sparse batches pay (a nonzero takes 8 bytes sparse, a dense value 4).
-    /// </summary>
-    public double NonzeroShare(int sampleRows = SampleRows)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(sampleRows, 1);
-        if (Count == 0) return 0;
-        if (_dense is null) return (double)_sparse!.Count / ((long)Count * FeatureCount);
-        int rows = Math.Min(Count, sampleRows);
-        long nonzero = 0;
-        for (int i = 0; i < rows; i++)
-            nonzero += CountNonzero(_dense.AsSpan((int)((long)i * Count / rows) * FeatureCount, FeatureCount));
-        return (double)nonzero / ((long)rows * FeatureCount);
-    }
-
-    static int CountNonzero(ReadOnlySpan<float> values) => values.Length - values.Count(0f);
-
-    /// <summary>Whether the rows are kept as their nonzero values only (read from an IDataView of mostly-zero data).</summary>
-    internal bool KeptSparse => _dense is null;
-
-    /// <summary>Row <paramref name="index"/>'s class index.</summary>
-    internal int Label(int index) => _labels[index];
-
-    /// <summary>
-    /// Every row's nonzero features: the rows themselves when kept sparse, else a copy built on first use (one pass
-    /// over the rows) and kept, so that sparse batches copy a row's few nonzero values instead of compressing the
-    /// dense row every epoch.
-    /// </summary>
-    public SparseFeatures Sparse => _sparse ?? LazyInitializer.EnsureInitialized(ref _sparse, BuildSparse);
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int AppendSparseRow(int index, SparseFeatures target)
-    {
-        var sparse = Sparse;
-        if (target.FeatureCount != FeatureCount)
-            throw new ArgumentException($"The target holds rows of {target.FeatureCount} features; this dataset's have {FeatureCount}.", nameof(target));
-        target.AppendValid(sparse.Row(index));
-        return _labels[index];
-    }
-
-    SparseFeatures BuildSparse()
-    {
-        // Sized from a sample of the rows, with a margin, so that it rarely grows (a resize copies every value so far).
-        var sparse = new SparseFeatures(FeatureCount, Count, entryCapacity: EntryGuess(Count, FeatureCount, NonzeroShare()));
-        for (int i = 0; i < Count; i++) sparse.AppendDense(_dense.AsSpan(i * FeatureCount, FeatureCount));
-        return sparse;
-    }
-
-    static int EntryGuess(long rows, int featureCount, double nonzeroShare) =>
-        (int)Math.Min(Array.MaxLength - 64L, (long)(rows * featureCount * Math.Min(1, nonzeroShare * 1.1)));
-
-    /// <summary>
-    /// Reads <paramref name="data"/> once into memory: as each row's nonzero values when at most half of the first
-    /// rows' values are nonzero (kept sparse), else as one dense buffer.
-    /// </summary>
+    /// <summary>Reads <paramref name="data"/> once into memory.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (ML.NET's schema-mismatch wording).</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
     public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label") =>
@@ -148,92 +76,43 @@ public sealed class Dataset : IDataset
 
     /// <summary>
     /// <see cref="FromDataView"/>, unless the rows would take more than <paramref name="maxBytes"/> in memory: then
-    /// false, decided from the first rows when the view knows its row count, else as soon as the rows read pass the limit.
+    /// false, decided before reading when the view knows its row count, else as soon as the rows read pass the limit.
     /// </summary>
     public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out Dataset? dataset,
         string featureColumn = "Features", string labelColumn = "Label")
     {
         using var reader = new RowReader(data, featureColumn, labelColumn);
         int f = reader.FeatureCount;
+        long bytesPerRow = (long)f * sizeof(float) + sizeof(int);
         long? count = data.GetRowCount();
-        long expected = count ?? SampleRows;
         dataset = null;
-        var labels = new int[Math.Max(Math.Min(expected, Array.MaxLength), 1)];
-        // The first rows, dense, decide how the rest are kept.
-        var first = new float[checked(Math.Min(expected, SampleRows) * f)];
+        if (count * bytesPerRow > maxBytes) return false;
+        var labels = new int[Math.Max(Math.Min(count ?? 1024, Array.MaxLength / Math.Max(f, 1)), 1)];
+        var features = new float[checked(labels.Length * f)];
         int rows = 0;
-        while (rows < SampleRows && Read(reader, ref first, ref labels, rows, f, Budget.None, out _)) rows++;
-        long nonzero = 0;
-        for (int r = 0; r < rows; r++) nonzero += CountNonzero(first.AsSpan(r * f, f));
-        double share = rows == 0 ? 1 : (double)nonzero / ((long)rows * f);
-        bool sparse = share <= 0.5;
-        double bytesPerRow = sizeof(int) + (sparse ? share * f * (sizeof(float) + sizeof(int)) + sizeof(int) : f * sizeof(float));
-        if (count is long known && known * bytesPerRow > maxBytes) return false;
-        var budget = new Budget(maxBytes, bytesPerRow);
-        dataset = sparse ? ReadSparse(reader, first, labels, rows, f, EntryGuess(expected, f, share), budget) : ReadDense(reader, first, labels, rows, f, budget);
-        return dataset is not null;
-    }
-
-    /// <summary>Whether rows read so far (estimated from the first rows' size) still fit in memory.</summary>
-    readonly record struct Budget(long MaxBytes, double BytesPerRow)
-    {
-        public static Budget None => new(long.MaxValue, 0);
-
-        public bool Holds(long rows) => rows * BytesPerRow <= MaxBytes;
-    }
-
-    static Dataset? ReadSparse(RowReader reader, float[] first, int[] labels, int rows, int f, int entryGuess, Budget budget)
-    {
-        var sparse = new SparseFeatures(f, labels.Length, entryGuess);
-        for (int r = 0; r < rows; r++) sparse.AppendDense(first.AsSpan(r * f, f));
-        var row = first.Length >= f ? first : new float[f];
-        while (reader.Next(row.AsSpan(0, f), out int label))
+        while (true)
         {
             if (rows == labels.Length)
             {
-                if (!budget.Holds(2L * rows)) return null;
+                // Grow only once a row is really there, and only within the budget.
+                var next = new float[f];
+                if (!reader.Next(next, out int label)) break;
+                if ((2L * rows) * bytesPerRow > maxBytes) return false;
                 Array.Resize(ref labels, labels.Length * 2);
+                Array.Resize(ref features, checked(labels.Length * f));
+                next.CopyTo(features.AsSpan(rows * f));
+                labels[rows++] = label;
+                continue;
             }
-            labels[rows++] = label;
-            sparse.AppendDense(row.AsSpan(0, f));
+            if (!reader.Next(features.AsSpan(rows * f, f), out labels[rows])) break;
+            rows++;
         }
-        Array.Resize(ref labels, rows);
-        return new Dataset(null, sparse, labels, f, reader.KeyCount);
-    }
-
-    static Dataset? ReadDense(RowReader reader, float[] first, int[] labels, int rows, int f, Budget budget)
-    {
-        var features = first.Length >= labels.Length * f ? first : new float[checked(labels.Length * f)];
-        if (features != first) first.AsSpan(0, rows * f).CopyTo(features);
-        bool overBudget;
-        while (Read(reader, ref features, ref labels, rows, f, budget, out overBudget)) rows++;
-        if (overBudget) return null;
         if (rows < labels.Length)
         {
             Array.Resize(ref labels, rows);
             Array.Resize(ref features, rows * f);
         }
-        return new Dataset(features, null, labels, f, reader.KeyCount);
-    }
-
-    /// <summary>
-    /// Reads the next row into row <paramref name="row"/> of the buffers, growing them only when a row is really there
-    /// and the <paramref name="budget"/> holds the grown size (else false, with <paramref name="overBudget"/>).
-    /// </summary>
-    static bool Read(RowReader reader, ref float[] features, ref int[] labels, int row, int f, Budget budget, out bool overBudget)
-    {
-        overBudget = false;
-        if (row * f < features.Length) return reader.Next(features.AsSpan(row * f, f), out labels[row]);
-        var next = new float[f];
-        if (!reader.Next(next, out int label)) return false;
-        if (row == labels.Length)
-        {
-            if (overBudget = !budget.Holds(2L * row)) return false;
-            Array.Resize(ref labels, labels.Length * 2);
-        }
-        Array.Resize(ref features, checked(labels.Length * f));
-        next.CopyTo(features.AsSpan(row * f));
-        labels[row] = label;
+        dataset = new Dataset(features, labels, f, reader.KeyCount);
         return true;
     }
 }

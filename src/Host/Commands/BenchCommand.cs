@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Host.Bench;
+using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Engines.Managed;
 using Spectre.Console;
@@ -58,9 +59,9 @@ internal static class BenchCommand
                 {
                     HiddenLayers = Given(hidden) ? parse.GetValue(hidden)! : basis.HiddenLayers,
                     BatchSize = parse.GetValue(batchSize) ?? basis.BatchSize,
-                    Optimizer = Given(optimizer) || Given(lr)
-                        ? RecipeOptions.MakeOptimizer(Given(optimizer) ? parse.GetValue(optimizer)! : RecipeOptions.Name(basis.Optimizer.Kind), parse.GetValue(lr))
-                        : basis.Optimizer,
+                    Optimizer = Given(optimizer) ? RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!) : basis.Optimizer,
+                    LearningRate = parse.GetValue(lr)
+                        ?? (Given(optimizer) ? RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!).DefaultLearningRate : basis.LearningRate),
                     Schedule = Given(schedule) ? RecipeOptions.MakeSchedule(parse.GetValue(schedule)!) : basis.Schedule,
                     Epochs = Given(epochs) ? parse.GetValue(epochs) : basis.Epochs,
                 };
@@ -102,12 +103,12 @@ internal static class BenchCommand
                 table.AddRow(batchSize.ToString(), $"TorchSharp idiom, {ThreadsName(threads)}", seconds.ToString("F3"),
                     threads == best.Threads ? "1.00x (baseline)" : Machine.Ratio(best.Seconds, seconds), $"{seconds / (gflop / big):F1}x", accuracy.ToString("F4"));
             TorchSharp.torch.set_num_threads(best.Threads); // the autograd engine runs on libtorch too
-            foreach (var engine in CommonOptions.Engines)
+            foreach (var engine in MlpEngines.Available)
             {
                 var (learner, model) = TrainingBenchmark.EngineLearner(engine, train, valid, 50, batchSize, 0.5f, seed: 1);
                 using var owned = model;
                 double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
-                var (_, accuracy) = learner.Evaluate(new DataLoader(valid, engine.LoaderOptions(valid)));
+                var (_, accuracy) = learner.Evaluate(engine.Batches(valid));
                 table.AddRow(batchSize.ToString(), $"ours, {engine.Name.ToLowerInvariant()}", seconds.ToString("F3"),
                     Machine.Ratio(best.Seconds, seconds), $"{seconds / (gflop / big):F1}x", accuracy!.Value.ToString("F4"));
             }

@@ -35,16 +35,16 @@ internal static class MlpFit
             (train, valid, heldOut) = HoldOut(host, train, options, stopping.HoldOutFraction, seed);
 
         int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
-        var optimizer = options.EffectiveOptimizer;
+        var optimizer = options.Optimizer;
         int firstEpoch = start is null ? 0 : CheckContinuable(host, start, sizes, options.Epochs);
         var engine = options.Engine;
         using var model = start is null
-            ? engine.Create(sizes, seed, optimizer)
-            : engine.Create(start.Network, optimizer, start.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null);
+            ? engine.Create(sizes, seed, optimizer, options.EffectiveLearningRate)
+            : engine.Create(start.Network, optimizer, options.EffectiveLearningRate, start.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null);
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
         LearnerCallback[] callbacks =
         [
-            new ScheduleCallback(model, options.Schedule, optimizer.LearningRate, optimizer.Momentum),
+            new ScheduleCallback(model, options.Schedule, options.EffectiveLearningRate, optimizer.Momentum),
             .. early is null ? Array.Empty<LearnerCallback>() : [early],
             .. options.Callbacks,
         ];
@@ -53,8 +53,8 @@ internal static class MlpFit
         var (network, state, best) = early?.Best is { } kept && kept.Epoch != history[^1].Epoch
             ? (kept.Network, kept.State, (int?)kept.Epoch)
             : (model.ToNetwork(), model.ExportState(), null);
-        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, optimizer.LearningRate,
-            optimizer.Momentum, optimizer.WeightDecay, seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
+        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.EffectiveLearningRate,
+            seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
         {
             Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
             BestEpoch = best, HeldOutRows = heldOut,
@@ -77,7 +77,7 @@ internal static class MlpFit
     /// <summary>Splits off <paramref name="fraction"/> of the in-memory training rows, drawn with <paramref name="seed"/>, to validate on.</summary>
     static (TrainingRows Train, TrainingRows Valid, int HeldOut) HoldOut(IHost host, TrainingRows rows, MlpOptions options, double fraction, int seed)
     {
-        if (rows.Batches is not DataLoader { Dataset: Dataset data })
+        if (rows.InMemory is not { } data)
             throw host.Except("Early stopping holds out training rows only when they fit in memory (MemoryBudgetBytes); give ValidationData for streamed training data.");
         int held = (int)Math.Round(data.Count * fraction);
         if (held < 1 || held >= data.Count)
@@ -87,9 +87,7 @@ internal static class MlpFit
         TrainingRows Take(int[] picked, int? batchSize, bool shuffle)
         {
             Array.Sort(picked);
-            var (features, labels) = data[picked];
-            var part = new Dataset(features, labels, data.FeatureCount, data.ClassCount);
-            return new(new DataLoader(part, options.Engine.LoaderOptions(part, batchSize, shuffle, seed, options.NumWorkers)), part.FeatureCount, part.ClassCount, part.Count);
+            return TrainingRows.InMemoryRows(new Subset(data, picked), rows.ClassCount, options, batchSize, shuffle, seed);
         }
         return (Take(order[held..], options.BatchSize, options.Shuffle), Take(order[..held], null, false), held);
     }

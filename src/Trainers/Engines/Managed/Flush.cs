@@ -19,7 +19,7 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// gradients below them stay normal.</item>
 /// </list>
 /// Every product of two values kept is then normal. The deviation from torch's unflushed arithmetic is bounded
-/// (test/MlNetMnist.Tests/Engines/SubnormalTests.cs): a flushed Adam gradient moves a weight by at most
+/// (test/MlNetMnist.Tests/Trainers/Engines/Managed/SubnormalTests.cs): a flushed Adam gradient moves a weight by at most
 /// lr / (1 - β1ᵗ) · <see cref="AdamGradientFloor"/> / ε per step, a flushed moment or parameter by less.
 /// </summary>
 internal static class Flush

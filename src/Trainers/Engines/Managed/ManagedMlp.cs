@@ -28,16 +28,18 @@ public sealed class ManagedMlp : ITrainableMlp
 
     /// <param name="initial">The starting weights (copied).</param>
     /// <param name="optimizer">The optimizer it steps with.</param>
+    /// <param name="learningRate">The step size, until a schedule sets another (<see cref="LearningRate"/>).</param>
     /// <param name="threads">Threads a large batch is split between, the caller's included; 0: two, or one on a single core.</param>
     /// <param name="state">The optimizer's buffers to continue from (<see cref="ExportState"/>); null starts afresh.</param>
-    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, int threads = 0, MlpOptimizerState? state = null)
+    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, int threads = 0, MlpOptimizerState? state = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         optimizer.Validate();
+        MlpOptimizer.ValidateLearningRate(learningRate);
         _sizes = initial.LayerSizes.ToArray();
-        (_optimizer, _learningRate, _momentum) = (optimizer, optimizer.LearningRate, optimizer.Momentum);
+        (_optimizer, _learningRate, _momentum) = (optimizer, learningRate, optimizer.Momentum);
         _layers = Enumerable.Range(0, _sizes.Length - 1)
             .Select(l => new ManagedLayer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !PlainSgd))
             .ToArray();
@@ -69,7 +71,7 @@ public sealed class ManagedMlp : ITrainableMlp
     public int Threads => _team.Size;
 
     // The step's methods and kernels are optimised from their first call: a step runs a thousand times an epoch,
-    // and the runtime's first tiers (and TensorPrimitives' precompiled code) made the first epochs slower.
+    // and would otherwise spend the first epochs in the runtime's unoptimised tiers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double TrainBatch(Batch batch)
     {
@@ -176,7 +178,7 @@ public sealed class ManagedMlp : ITrainableMlp
         var labels = _batch!.Labels.Span;
         for (int r = from; r < to; r++)
         {
-            s.RowLoss[r] = Kernels.CrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, labels[r]);
+            s.RowLoss[r] = Kernels.SoftmaxCrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, labels[r]);
             for (int l = _layers.Length - 1; l > 0; l--)
                 Kernels.InputGradient(_layers[l], s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
         }
@@ -200,7 +202,7 @@ public sealed class ManagedMlp : ITrainableMlp
         for (int r = from; r < to; r++)
         {
             var logits = s.Logits(r);
-            s.RowLoss[r] = Kernels.CrossEntropy(logits, labels[r]);
+            s.RowLoss[r] = Kernels.SoftmaxCrossEntropy(logits, labels[r]);
             s.RowCorrect[r] = Kernels.IndexOfMax(logits) == labels[r];
         }
     }
@@ -211,7 +213,7 @@ public sealed class ManagedMlp : ITrainableMlp
     {
         var batch = _batch!;
         var s = _scratch;
-        if (batch.Sparse is { } sparse)
+        if (batch is SparseBatch { Rows: var sparse })
             for (int r = from; r < to; r++)
             {
                 if (r + 2 < to) AlignedMemory.Prefetch(sparse.Row(r + 2));

@@ -21,17 +21,18 @@ public sealed class AutogradMlp : ITrainableMlp
     readonly ModuleTrainable _steps;
     long _sgdSteps;
 
-    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null)
+    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         optimizer.Validate();
+        MlpOptimizer.ValidateLearningRate(learningRate);
         _settings = optimizer;
         _model = Sequential.Mlp(initial);
         _optimizer = optimizer.IsAdam
-            ? new Adam(_model.Parameters(), optimizer.LearningRate, optimizer.Momentum, optimizer.Beta2, optimizer.Epsilon, optimizer.WeightDecay,
+            ? new Adam(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.Beta2, optimizer.Epsilon, optimizer.WeightDecay,
                 decoupled: optimizer.Kind == OptimizerKind.AdamW)
-            : new Sgd(_model.Parameters(), optimizer.LearningRate, optimizer.Momentum, optimizer.WeightDecay);
+            : new Sgd(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.WeightDecay);
         _steps = new ModuleTrainable(_model, Loss.CrossEntropy, _optimizer);
         if (state is not null) Import(state, initial.LayerSizes);
     }
