@@ -36,7 +36,7 @@ public static class Machine
 
     /// <summary>
     /// The widest vectors the runtime accelerates, as the kernels' Vector512 code runs: 512-bit on AVX-512 (unless
-    /// DOTNET_EnableAVX512F=0), else as two 256-bit halves, and so on.
+    /// DOTNET_EnableAVX512=0: .NET 10 ignores the older DOTNET_EnableAVX512F), else as two 256-bit halves, and so on.
     /// </summary>
     public static string VectorWidth =>
         Vector512.IsHardwareAccelerated ? "512-bit (AVX-512)"
