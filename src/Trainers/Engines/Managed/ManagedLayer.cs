@@ -138,7 +138,7 @@ internal sealed class ManagedLayer
     public (float[] Weights, float[] Biases) ExportMoment(int moment) =>
         (OutByIn(_weightMoments![moment]), _biasMoments![moment][..Out]);
 
-    /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment.</summary>
+    /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment; subnormals become 0.</summary>
     public void ImportMoments(IReadOnlyList<(float[] Weights, float[] Biases)> moments)
     {
         _weightMoments = new float[moments.Count][];
@@ -151,6 +151,9 @@ internal sealed class ManagedLayer
                     _weightMoments[m][k * Width + o] = moments[m].Weights[o * In + k];
             _biasMoments[m] = new float[Width];
             moments[m].Biases.CopyTo(_biasMoments[m], 0);
+            // Subnormals count as 0 here too (another engine's buffers may hold them); this engine's own hold none.
+            Flush.Below(_weightMoments[m], Flush.SmallestNormal);
+            Flush.Below(_biasMoments[m], Flush.SmallestNormal);
         }
     }
 
