@@ -89,6 +89,7 @@ internal static class TrainCommand
             ? await console.Progress().StartAsync(progress => DownloadAsync(progress, dataDir, cancellation))
             : await CommonOptions.FilesAsync(dataDir, null, cancellation);
 
+        var plotting = Plots.WarmUpAsync(); // the curves PNG comes last; its libraries load meanwhile
         var ml = new MLContext(seed: options.Seed);
         var splits = ml.Data.LoadMnist(files);
         var scale = ml.Transforms.ScalePixels("Features", "Pixels").Fit(splits.Train);
@@ -130,6 +131,7 @@ internal static class TrainCommand
             Test = new { test.MicroAccuracy, test.MacroAccuracy, test.LogLoss, test.PerClassLogLoss },
         }, new JsonSerializerOptions { WriteIndented = true })));
         string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
+        await plotting;
         Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
         console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");
     }
