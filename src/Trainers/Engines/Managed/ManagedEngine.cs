@@ -27,17 +27,17 @@ public sealed class ManagedEngine : MlpEngine
 
     public override InMemoryRows? ReadRows(IDataView data, string featureColumn, string labelColumn, long maxBytes)
     {
-        if (CompactDataset.NonzeroShareOf(data, featureColumn, labelColumn) > MaxCompactShare)
-            return base.ReadRows(data, featureColumn, labelColumn, maxBytes);
-        return CompactDataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn) ? new(rows, rows.ClassCount) : null;
+        double share = CompactDataset.NonzeroShareOf(data, featureColumn, labelColumn);
+        if (share > MaxCompactShare) return base.ReadRows(data, featureColumn, labelColumn, maxBytes);
+        return CompactDataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn, share) ? new(rows, rows.ClassCount) : null;
     }
 
     public override IBatchSource Batches(IDataset rows, int? batchSize = null, bool shuffle = false, int seed = 0, int? workers = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var compact = rows as CompactDataset;
-        if (compact is null && CompactDataset.NonzeroShareOf(rows) <= MaxCompactShare)
-            compact = CompactDataset.From(rows, classCount: 0);
+        if (compact is null && CompactDataset.NonzeroShareOf(rows) is var share && share <= MaxCompactShare)
+            compact = CompactDataset.From(rows, classCount: 0, share);
         if (compact is null) return base.Batches(rows, batchSize, shuffle, seed, workers);
         var options = LoaderOptions(batchSize, shuffle, seed, workers);
         bool view = options.NumWorkers == 0 && SplitsBatches(options.BatchSize);

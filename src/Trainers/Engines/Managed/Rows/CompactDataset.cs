@@ -44,11 +44,14 @@ public sealed class CompactDataset : IDataset
         return _labels[index];
     }
 
-    /// <summary>The rows of <paramref name="data"/> kept compact, in one pass.</summary>
-    public static CompactDataset From(IDataset data, int classCount)
+    /// <summary>
+    /// The rows of <paramref name="data"/> kept compact, in one pass; <paramref name="nonzeroShare"/>, when the caller
+    /// has sampled it already (<see cref="NonzeroShareOf(IDataset, int)"/>), sizes the storage.
+    /// </summary>
+    public static CompactDataset From(IDataset data, int classCount, double? nonzeroShare = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var rows = new SparseFeatures(data.FeatureCount, data.Count, EntryGuess(data.Count, data.FeatureCount, NonzeroShareOf(data)));
+        var rows = new SparseFeatures(data.FeatureCount, data.Count, EntryGuess(data.Count, data.FeatureCount, nonzeroShare ?? NonzeroShareOf(data)));
         var labels = new int[data.Count];
         var row = new float[data.FeatureCount];
         for (int i = 0; i < data.Count; i++)
@@ -98,15 +101,16 @@ public sealed class CompactDataset : IDataset
     /// <summary>
     /// Reads <paramref name="data"/> once into compact rows, unless they would take more than <paramref name="maxBytes"/>:
     /// then false, decided before reading when the view knows its row count (estimated from its first rows), else as
-    /// soon as the rows read pass the limit.
+    /// soon as the rows read pass the limit. <paramref name="nonzeroShare"/>: the first rows' share of nonzero values when
+    /// the caller has sampled it already (<see cref="NonzeroShareOf(IDataView, string, string, int)"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
     public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out CompactDataset? dataset,
-        string featureColumn = "Features", string labelColumn = "Label")
+        string featureColumn = "Features", string labelColumn = "Label", double? nonzeroShare = null)
     {
         dataset = null;
-        double share = NonzeroShareOf(data, featureColumn, labelColumn);
+        double share = nonzeroShare ?? NonzeroShareOf(data, featureColumn, labelColumn);
         using var reader = new RowReader(data, featureColumn, labelColumn);
         int f = reader.FeatureCount;
         long? count = data.GetRowCount();
