@@ -44,6 +44,7 @@ internal static class MlpFit
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
         LearnerCallback[] callbacks =
         [
+            new HostAliveCallback(host),
             new ScheduleCallback(model, options.Schedule, optimizer.LearningRate, optimizer.Momentum),
             .. early is null ? Array.Empty<LearnerCallback>() : [early],
             .. options.Callbacks,
