@@ -36,6 +36,15 @@ public sealed class Batch
         Labels = labels;
     }
 
+    /// <summary><paramref name="batch"/>'s rows with their targets and example weights (either may be empty).</summary>
+    public Batch(Batch batch, Memory<float> targets, Memory<float> weights)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        (Index, Size, FeatureCount, _features, Sparse, Labels) = (batch.Index, batch.Size, batch.FeatureCount, batch._features, batch.Sparse, batch.Labels);
+        Targets = targets;
+        Weights = weights;
+    }
+
     readonly Memory<float> _features;
 
     /// <summary>Position of this batch in its epoch, from 0.</summary>
@@ -66,6 +75,25 @@ public sealed class Batch
             for (int r = 0; r < Size; r++) Sparse.CopyTo(r, destination.Slice(r * FeatureCount, FeatureCount));
     }
 
-    /// <summary>Class index (0-based) of each row.</summary>
+    /// <summary>Class index (0-based) of each row (0 for a regression's rows).</summary>
     public Memory<int> Labels { get; }
+
+    /// <summary>Each row's regression target; empty when the rows are classified.</summary>
+    public Memory<float> Targets
+    {
+        get => _targets;
+        init => _targets = PerRow(value, nameof(Targets));
+    }
+
+    /// <summary>Each row's example weight; empty when every row weighs 1.</summary>
+    public Memory<float> Weights
+    {
+        get => _weights;
+        init => _weights = PerRow(value, nameof(Weights));
+    }
+
+    readonly Memory<float> _targets, _weights;
+
+    Memory<float> PerRow(Memory<float> values, string name) => values.IsEmpty || values.Length == Size ? values
+        : throw new ArgumentException($"Batch {Index}: {values.Length} {name.ToLowerInvariant()} for {Size} rows.", name);
 }

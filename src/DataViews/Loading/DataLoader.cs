@@ -121,29 +121,58 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
                 // The batch shows the dataset's own sparse rows in its order; the consumer copies them where it uses them.
                 for (int i = 0; i < n; i++) labelSpan[i] = inMemory.Label(indices[i]);
                 buffers.View!.Show(inMemory.Sparse, indices);
-                return new Batch(index, n, buffers.View, labels);
+                return WithRowValues(new Batch(index, n, buffers.View, labels), indices, buffers);
             }
             sparse.Clear();
             for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
-            return new Batch(index, n, sparse, labels);
+            return WithRowValues(new Batch(index, n, sparse, labels), indices, buffers);
         }
         var features = buffers.Dense!.AsMemory(0, n * f);
         _options.Collate(_dataset, indices, features.Span, labels.Span);
-        return new Batch(index, n, f, features, labels);
+        return WithRowValues(new Batch(index, n, f, features, labels), indices, buffers);
+    }
+
+    /// <summary>The batch with its rows' targets and weights, when the dataset has them.</summary>
+    static Batch WithRowValues(Batch batch, ArraySegment<int> indices, Buffers buffers)
+    {
+        if (buffers.Targets is null && buffers.Weights is null) return batch;
+        return new Batch(batch, Pick(buffers.Source!.Targets, buffers.Targets, indices), Pick(buffers.Source.Weights, buffers.Weights, indices));
+    }
+
+    static Memory<float> Pick(ReadOnlyMemory<float>? source, float[]? buffer, ArraySegment<int> indices)
+    {
+        if (source is not { } values || buffer is null) return Memory<float>.Empty;
+        var from = values.Span;
+        for (int i = 0; i < indices.Count; i++) buffer[i] = from[indices[i]];
+        return buffer.AsMemory(0, indices.Count);
     }
 
     Buffers Rent()
     {
-        if (_pool.TryTake(out var buffers)) return buffers;
+        if (_pool.TryTake(out var pooled)) return pooled;
         int rows = _batches.BatchSize, f = _dataset.FeatureCount;
-        return _options.Sparse
+        var buffers = _options.Sparse
             ? new Buffers(null, new SparseFeatures(f, rows, rows * f / 4), new int[rows])
             : new Buffers(new float[rows * f], null, new int[rows]);
+        return _dataset is Dataset data && (data.Targets is not null || data.Weights is not null)
+            ? buffers with
+            {
+                Source = data,
+                Targets = data.Targets is null ? null : new float[rows],
+                Weights = data.Weights is null ? null : new float[rows],
+            }
+            : buffers;
     }
 
-    /// <summary>One batch's pooled storage: dense features or sparse rows, and labels.</summary>
+    /// <summary>One batch's pooled storage: dense features or sparse rows, labels, and targets and weights when the dataset has them.</summary>
     sealed record Buffers(float[]? Dense, SparseFeatures? Sparse, int[] Labels)
     {
+        public Dataset? Source { get; init; }
+
+        public float[]? Targets { get; init; }
+
+        public float[]? Weights { get; init; }
+
         /// <summary>With <see cref="DataLoaderOptions.ViewRows"/>: shows the batch's rows of the dataset instead of <see cref="Sparse"/>.</summary>
         public SparseRowsView? View { get; } = Sparse is null ? null : new(Sparse, ReadOnlyMemory<int>.Empty);
     }

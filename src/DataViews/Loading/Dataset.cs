@@ -18,22 +18,28 @@ public sealed class Dataset : IDataset
 
     readonly float[]? _dense; // row-major, unless the rows are kept sparse
     readonly int[] _labels;
+    readonly float[]? _targets, _weights; // per row: regression targets, example weights; null when absent
     SparseFeatures? _sparse;  // the rows when kept sparse; else a copy built on first use
 
     /// <param name="features">Count x featureCount values, row-major.</param>
     /// <param name="labels">Class index of each row.</param>
     /// <param name="featureCount">Values per row.</param>
     /// <param name="classCount">Number of classes; null: the largest label + 1.</param>
-    public Dataset(float[] features, int[] labels, int featureCount, int? classCount = null)
-        : this(features, null, labels, featureCount, classCount)
+    /// <param name="targets">Each row's regression target (the labels then all 0), or null.</param>
+    /// <param name="weights">Each row's example weight, or null (all 1).</param>
+    public Dataset(float[] features, int[] labels, int featureCount, int? classCount = null, float[]? targets = null, float[]? weights = null)
+        : this(features, null, labels, featureCount, classCount, targets, weights)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (features.Length != (long)labels.Length * featureCount)
             throw new ArgumentException($"{features.Length} feature values do not make {labels.Length} rows of {featureCount}.", nameof(features));
     }
 
-    Dataset(float[]? dense, SparseFeatures? sparse, int[] labels, int featureCount, int? classCount)
+    Dataset(float[]? dense, SparseFeatures? sparse, int[] labels, int featureCount, int? classCount, float[]? targets, float[]? weights)
     {
+        if (targets is not null && targets.Length != labels.Length) throw new ArgumentException($"{targets.Length} targets for {labels.Length} rows.", nameof(targets));
+        if (weights is not null && weights.Length != labels.Length) throw new ArgumentException($"{weights.Length} weights for {labels.Length} rows.", nameof(weights));
+        (_targets, _weights) = (targets, weights);
         ArgumentNullException.ThrowIfNull(labels);
         if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "Rows need at least one feature.");
         int maxLabel = labels.Length == 0 ? -1 : labels.Max();
@@ -109,6 +115,23 @@ public sealed class Dataset : IDataset
     /// <summary>Row <paramref name="index"/>'s class index.</summary>
     internal int Label(int index) => _labels[index];
 
+    /// <summary>Each row's regression target, or null when the rows are classified.</summary>
+    public ReadOnlyMemory<float>? Targets => Optional(_targets);
+
+    /// <summary>Each row's example weight, or null when every row weighs 1.</summary>
+    public ReadOnlyMemory<float>? Weights => Optional(_weights);
+
+    // Spelled out: a null array converts to empty memory (the array's own conversion), not to a null one.
+    static ReadOnlyMemory<float>? Optional(float[]? values) => values is null ? (ReadOnlyMemory<float>?)null : values.AsMemory();
+
+    /// <summary>The rows at <paramref name="indices"/> as a dataset of their own, dense, with their targets and weights.</summary>
+    public Dataset Subset(IReadOnlyList<int> indices)
+    {
+        var (features, labels) = this[indices];
+        float[]? Pick(float[]? values) => values is null ? null : indices.Select(i => values[i]).ToArray();
+        return new Dataset(features, labels, FeatureCount, ClassCount, Pick(_targets), Pick(_weights));
+    }
+
     /// <summary>
     /// Every row's nonzero features: the rows themselves when kept sparse, else a copy built on first use (one pass
     /// over the rows) and kept, so that sparse batches copy a row's few nonzero values instead of compressing the
@@ -143,17 +166,17 @@ public sealed class Dataset : IDataset
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (ML.NET's schema-mismatch wording).</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
-    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label") =>
-        TryFromDataView(data, long.MaxValue, out var dataset, featureColumn, labelColumn) ? dataset : throw new UnreachableException();
+    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label", string? weightColumn = null) =>
+        TryFromDataView(data, long.MaxValue, out var dataset, featureColumn, labelColumn, weightColumn) ? dataset : throw new UnreachableException();
 
     /// <summary>
     /// <see cref="FromDataView"/>, unless the rows would take more than <paramref name="maxBytes"/> in memory: then
     /// false, decided from the first rows when the view knows its row count, else as soon as the rows read pass the limit.
     /// </summary>
     public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out Dataset? dataset,
-        string featureColumn = "Features", string labelColumn = "Label")
+        string featureColumn = "Features", string labelColumn = "Label", string? weightColumn = null)
     {
-        using var reader = new RowReader(data, featureColumn, labelColumn);
+        using var reader = new RowReader(data, featureColumn, labelColumn, weightColumn);
         int f = reader.FeatureCount;
         long? count = data.GetRowCount();
         long expected = count ?? SampleRows;
@@ -162,16 +185,33 @@ public sealed class Dataset : IDataset
         // The first rows, dense, decide how the rest are kept.
         var first = new float[checked(Math.Min(expected, SampleRows) * f)];
         int rows = 0;
-        while (rows < SampleRows && Read(reader, ref first, ref labels, rows, f, Budget.None, out _)) rows++;
+        var extras = new RowExtras(reader);
+        while (rows < SampleRows && Read(reader, ref first, ref labels, rows, f, Budget.None, out _)) { extras.Add(reader); rows++; }
         long nonzero = 0;
         for (int r = 0; r < rows; r++) nonzero += CountNonzero(first.AsSpan(r * f, f));
         double share = rows == 0 ? 1 : (double)nonzero / ((long)rows * f);
         bool sparse = share <= 0.5;
-        double bytesPerRow = sizeof(int) + (sparse ? share * f * (sizeof(float) + sizeof(int)) + sizeof(int) : f * sizeof(float));
+        double bytesPerRow = sizeof(int) + (reader.IsRegression ? sizeof(float) : 0) + (reader.IsWeighted ? sizeof(float) : 0) + (sparse ? share * f * (sizeof(float) + sizeof(int)) + sizeof(int) : f * sizeof(float));
         if (count is long known && known * bytesPerRow > maxBytes) return false;
         var budget = new Budget(maxBytes, bytesPerRow);
-        dataset = sparse ? ReadSparse(reader, first, labels, rows, f, EntryGuess(expected, f, share), budget) : ReadDense(reader, first, labels, rows, f, budget);
+        dataset = sparse ? ReadSparse(reader, extras, first, labels, rows, f, EntryGuess(expected, f, share), budget) : ReadDense(reader, extras, first, labels, rows, f, budget);
         return dataset is not null;
+    }
+
+    /// <summary>The targets and weights of the rows read, when the reader has them.</summary>
+    sealed class RowExtras(RowReader reader)
+    {
+        readonly List<float>? _targets = reader.IsRegression ? [] : null, _weights = reader.IsWeighted ? [] : null;
+
+        public void Add(RowReader row)
+        {
+            _targets?.Add(row.Target);
+            _weights?.Add(row.Weight);
+        }
+
+        public float[]? Targets => _targets?.ToArray();
+
+        public float[]? Weights => _weights?.ToArray();
     }
 
     /// <summary>Whether rows read so far (estimated from the first rows' size) still fit in memory.</summary>
@@ -182,13 +222,14 @@ public sealed class Dataset : IDataset
         public bool Holds(long rows) => rows * BytesPerRow <= MaxBytes;
     }
 
-    static Dataset? ReadSparse(RowReader reader, float[] first, int[] labels, int rows, int f, int entryGuess, Budget budget)
+    static Dataset? ReadSparse(RowReader reader, RowExtras extras, float[] first, int[] labels, int rows, int f, int entryGuess, Budget budget)
     {
         var sparse = new SparseFeatures(f, labels.Length, entryGuess);
         for (int r = 0; r < rows; r++) sparse.AppendDense(first.AsSpan(r * f, f));
         var row = first.Length >= f ? first : new float[f];
         while (reader.Next(row.AsSpan(0, f), out int label))
         {
+            extras.Add(reader);
             if (rows == labels.Length)
             {
                 if (!budget.Holds(2L * rows)) return null;
@@ -198,22 +239,22 @@ public sealed class Dataset : IDataset
             sparse.AppendDense(row.AsSpan(0, f));
         }
         Array.Resize(ref labels, rows);
-        return new Dataset(null, sparse, labels, f, reader.KeyCount);
+        return new Dataset(null, sparse, labels, f, reader.KeyCount, extras.Targets, extras.Weights);
     }
 
-    static Dataset? ReadDense(RowReader reader, float[] first, int[] labels, int rows, int f, Budget budget)
+    static Dataset? ReadDense(RowReader reader, RowExtras extras, float[] first, int[] labels, int rows, int f, Budget budget)
     {
         var features = first.Length >= labels.Length * f ? first : new float[checked(labels.Length * f)];
         if (features != first) first.AsSpan(0, rows * f).CopyTo(features);
         bool overBudget;
-        while (Read(reader, ref features, ref labels, rows, f, budget, out overBudget)) rows++;
+        while (Read(reader, ref features, ref labels, rows, f, budget, out overBudget)) { extras.Add(reader); rows++; }
         if (overBudget) return null;
         if (rows < labels.Length)
         {
             Array.Resize(ref labels, rows);
             Array.Resize(ref features, rows * f);
         }
-        return new Dataset(features, null, labels, f, reader.KeyCount);
+        return new Dataset(features, null, labels, f, reader.KeyCount, extras.Targets, extras.Weights);
     }
 
     /// <summary>

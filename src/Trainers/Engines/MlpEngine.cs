@@ -5,9 +5,9 @@ namespace MlNetMnist.Trainers.Engines;
 
 /// <summary>
 /// A way to compute the MLP's training steps. Every engine trains the same model (Linear and ReLU layers), with the
-/// same loss (cross-entropy) and optimizer, from the same initial weights; they differ in how the arithmetic is done.
+/// same head and loss (<see cref="MlpHead"/>) and optimizer, from the same initial weights; they differ in how the arithmetic is done.
 /// The trainer, <c>bench</c>, the benchmarks and the tests reach an engine only through this class: it makes the
-/// MLP (<see cref="Create(IReadOnlyList{int}, int, MlpOptimizer)"/>) and says what batches it wants
+/// MLP (<see cref="Create(IReadOnlyList{int}, int, MlpOptimizer, MlpHead)"/>) and says what batches it wants
 /// (<see cref="LoaderOptions"/>).
 /// </summary>
 public abstract class MlpEngine
@@ -17,13 +17,14 @@ public abstract class MlpEngine
 
     /// <summary>
     /// An MLP starting from <paramref name="initial"/>'s weights (copied), stepped by <paramref name="optimizer"/>, its
-    /// buffers and step count taken from <paramref name="state"/> when given (resuming).
+    /// buffers and step count taken from <paramref name="state"/> when given (resuming), its outputs scored and its
+    /// loss computed by <paramref name="head"/> (null: softmax cross-entropy).
     /// </summary>
-    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null);
+    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null, MlpHead? head = null);
 
-    /// <summary>An MLP of <paramref name="sizes"/> ([in, hidden..., classes]) initialised from <paramref name="seed"/> (<see cref="LinearInit"/>).</summary>
-    public ITrainableMlp Create(IReadOnlyList<int> sizes, int seed, MlpOptimizer optimizer) =>
-        Create(LinearInit.Mlp(sizes, seed), optimizer);
+    /// <summary>An MLP of <paramref name="sizes"/> ([in, hidden..., outputs]) initialised from <paramref name="seed"/> (<see cref="LinearInit"/>).</summary>
+    public ITrainableMlp Create(IReadOnlyList<int> sizes, int seed, MlpOptimizer optimizer, MlpHead? head = null) =>
+        Create(LinearInit.Mlp(sizes, seed), optimizer, head: head);
 
     /// <summary>Whether the engine reads sparse batches as they are (faster on mostly-zero data); others would copy them out dense.</summary>
     protected virtual bool ReadsSparseBatches => false;

@@ -4,11 +4,12 @@ using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Learning.Callbacks;
+using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Trainers;
 
 /// <summary>
-/// What <see cref="MlpTrainer"/>'s Fit does: the rows as batches (<see cref="TrainingRows"/>), the chosen engine's MLP
+/// What every MLP trainer's Fit does (the task only picks the head): the rows as batches (<see cref="TrainingRows"/>), the chosen engine's MLP
 /// (fresh, or continuing a trained model) into a Learner with the schedule, early stopping and the user's callbacks.
 /// </summary>
 internal static class MlpFit
@@ -16,31 +17,38 @@ internal static class MlpFit
     /// <summary>More classes than this is almost surely an ID column taken for a label (and an output layer of millions of weights).</summary>
     internal const int MaxClasses = 1 << 16;
 
-    public static MlpModelParameters Run(IHost host, MlpOptions options, IDataView trainData, IDataView? validData, int seed,
-        MlpModelParameters? start = null)
+    public static MlpFitResult Run(IHost host, MlpOptions options, MlpTask task, IDataView trainData, IDataView? validData, int seed,
+        IMlpModel? start = null)
     {
         var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
         if (train.Count == 0)
             throw host.Except($"No training rows: the data view has no rows for columns '{options.FeatureColumnName}' and '{options.LabelColumnName}'.");
         var valid = validData is null ? null : TrainingRows.Load(validData, options, batchSize: null, shuffle: false, seed);
         int classCount = train.ClassCount;
+        if ((task == MlpTask.Regression) != train.IsRegression || valid is not null && valid.IsRegression != train.IsRegression)
+            throw host.Except($"Label column '{options.LabelColumnName}' must be Single for regression and a key, integer or Boolean for classification.");
         if (valid is not null && valid.ClassCount > classCount)
             throw host.Except($"Label column '{options.LabelColumnName}' of the validation data has {valid.ClassCount} classes; training has {classCount}.");
         if (classCount > MaxClasses)
             throw host.Except($"Label column '{options.LabelColumnName}' makes {classCount} classes (its key count, or the largest integer label + 1); the MLP takes at most {MaxClasses}.");
-        if (classCount < 2)
+        if (classCount < 2 && task != MlpTask.Regression)
             throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
+        if (options.ClassWeights is { } given && task != MlpTask.Regression && given.Length != classCount)
+            throw host.Except($"ClassWeights holds {given.Length} weights; label column '{options.LabelColumnName}' makes {classCount} classes.");
         int heldOut = 0;
         if (valid is null && options.EarlyStopping is { HoldOutFraction: > 0 } stopping)
             (train, valid, heldOut) = HoldOut(host, train, options, stopping.HoldOutFraction, seed);
 
-        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
+        var head = Head(host, options, task, train, start);
+        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, head.OutputCount(classCount)];
         var optimizer = options.EffectiveOptimizer;
         int firstEpoch = start is null ? 0 : CheckContinuable(host, start, sizes, options.Epochs);
         var engine = options.Engine;
-        using var model = start is null
-            ? engine.Create(sizes, seed, optimizer)
-            : engine.Create(start.Network, optimizer, start.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null);
+        // A regression model is stored on raw targets: continuing, its last layer goes back to the standardised ones.
+        var startNetwork = start is null ? null : head.IsRegression ? start.Network.WithOutputAffine(1 / head.TargetScale, -head.TargetMean / head.TargetScale) : start.Network;
+        using var model = startNetwork is null
+            ? engine.Create(sizes, seed, optimizer, head)
+            : engine.Create(startNetwork, optimizer, start!.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null, head);
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
         LearnerCallback[] callbacks =
         [
@@ -54,17 +62,39 @@ internal static class MlpFit
         var (network, state, best) = early?.Best is { } kept && kept.Epoch != history[^1].Epoch
             ? (kept.Network, kept.State, (int?)kept.Epoch)
             : (model.ToNetwork(), model.ExportState(), null);
+        if (head.IsRegression) network = network.WithOutputAffine(head.TargetScale, head.TargetMean); // a plain MLP on raw targets
         var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, optimizer.LearningRate,
             optimizer.Momentum, optimizer.WeightDecay, seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
         {
             Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
-            BestEpoch = best, HeldOutRows = heldOut,
+            BestEpoch = best, HeldOutRows = heldOut, Task = task, Head = head,
         };
-        return new MlpModelParameters(host, network, info, state);
+        return new MlpFitResult(network, info, state);
+    }
+
+    /// <summary>
+    /// The task's head: its class weights (given, or balanced from the training rows), or for regression the loss and
+    /// the label's standardisation (the training rows' weighted mean and deviation; a continued model keeps its own).
+    /// </summary>
+    static MlpHead Head(IHost host, MlpOptions options, MlpTask task, TrainingRows train, IMlpModel? start)
+    {
+        bool needsStatistics = task == MlpTask.Regression ? start?.Training.Head is null : options.BalanceClasses;
+        var statistics = needsStatistics ? RowStatistics.Of(train.Batches, train.ClassCount, options.CancellationToken) : null;
+        float[]? classWeights = options.BalanceClasses ? statistics!.BalancedClassWeights() : options.ClassWeights?.ToArray();
+        switch (task)
+        {
+            case MlpTask.MulticlassClassification: return MlpHead.Softmax(classWeights);
+            case MlpTask.BinaryClassification: return MlpHead.Logistic(classWeights);
+        }
+        if (start?.Training.Head is { } kept) return kept;
+        if (!(statistics!.TargetDeviation > 0))
+            throw host.Except($"Label column '{options.LabelColumnName}' holds one value ({statistics.TargetMean}) in every weighted row: nothing to regress.");
+        var loss = options.RegressionLoss == RegressionLoss.Huber ? MlpHead.Huber(options.HuberDelta) : MlpHead.Squared();
+        return loss with { TargetMean = (float)statistics.TargetMean, TargetScale = (float)statistics.TargetDeviation };
     }
 
     /// <summary>The epoch to continue from; throws unless the model has the layer sizes these options and data make and epochs are left.</summary>
-    static int CheckContinuable(IHost host, MlpModelParameters start, int[] sizes, int epochs)
+    static int CheckContinuable(IHost host, IMlpModel start, int[] sizes, int epochs)
     {
         if (!start.Network.LayerSizes.SequenceEqual(sizes))
             throw host.Except($"Cannot continue training: the model's layers are {string.Join("-", start.Network.LayerSizes)}, " +
@@ -88,10 +118,11 @@ internal static class MlpFit
         TrainingRows Take(int[] picked, int? batchSize, bool shuffle)
         {
             Array.Sort(picked);
-            var (features, labels) = data[picked];
-            var part = new Dataset(features, labels, data.FeatureCount, data.ClassCount);
-            return new(new DataLoader(part, options.Engine.LoaderOptions(part, batchSize, shuffle, seed, options.NumWorkers)), part.FeatureCount, part.ClassCount, part.Count);
+            return TrainingRows.In(data.Subset(picked), options, batchSize, shuffle, seed);
         }
         return (Take(order[held..], options.BatchSize, options.Shuffle), Take(order[..held], null, false), held);
     }
 }
+
+/// <summary>What a fit made: the trained layers (a regression's on raw targets), how they were trained, and the optimizer's state.</summary>
+internal sealed record MlpFitResult(MlpNetwork Network, MlpTrainingInfo Training, MlpOptimizerState? State);

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
@@ -20,7 +17,7 @@ namespace MlNetMnist.Trainers;
 /// its per-epoch history. Maps a feature vector to class probabilities; saves inside ML.NET's model zip and exports to
 /// ONNX through <c>ml.Model.ConvertToOnnx</c> (<see cref="MlpOnnx"/>).
 /// </summary>
-public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper, ISingleCanSaveOnnx
+public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper, ISingleCanSaveOnnx, IMlpModel
 {
     internal const string LoaderSignature = "MlNetMnistMlpModel";
 
@@ -66,21 +63,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         //   the optimizer state (OptimizerStateFormat), so that training can resume exactly
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
-        try
-        {
-            bool sealedPayload = ctx.Header.ModelVerWritten >= 0x00010002;
-            using var payload = sealedPayload ? ReadSealed(ctx.Reader, where) : null;
-            var reader = payload ?? ctx.Reader;
-            Network = MlpNetwork.Read(reader, where);
-            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(reader.ReadString())
-                ?? throw new InvalidDataException($"{where}: the training info is empty.");
-            if (sealedPayload)
-                OptimizerState = OptimizerStateFormat.Read(reader, Network.LayerSizes, where);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
-        {
-            throw new InvalidDataException($"{where} is damaged: {e.Message}", e);
-        }
+        (Network, Training, OptimizerState) = MlpPayload.Read(ctx.Reader, where, sealedPayload: ctx.Header.ModelVerWritten >= 0x00010002);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
     }
@@ -111,40 +94,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     {
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
-        {
-            Network.Write(writer);
-            writer.Write(JsonSerializer.Serialize(Training));
-            OptimizerStateFormat.Write(writer, OptimizerState);
-        }
-        var bytes = payload.GetBuffer().AsSpan(0, checked((int)payload.Length));
-        ctx.Writer.Write(bytes.Length);
-        ctx.Writer.Write(bytes);
-        ctx.Writer.Write(SHA256.HashData(bytes));
-    }
-
-    /// <summary>Reads the payload's length, the payload and its SHA-256, and hands back a reader of the payload once the hash matches.</summary>
-    static BinaryReader ReadSealed(BinaryReader reader, string where)
-    {
-        int length = reader.ReadInt32();
-        if (length < 0) throw new InvalidDataException($"{where} is damaged: a payload of {length} bytes.");
-        var payload = new MemoryStream();
-        var buffer = new byte[81920];
-        for (int left = length; left > 0;) // copied as it comes, so a damaged length cannot make a huge array up front
-        {
-            int read = reader.Read(buffer, 0, Math.Min(buffer.Length, left));
-            if (read == 0) throw new InvalidDataException($"{where} is damaged: the payload ends early (truncated model).");
-            payload.Write(buffer, 0, read);
-            left -= read;
-        }
-        byte[] stored = reader.ReadBytes(SHA256.HashSizeInBytes); // loops over short reads, as a zip entry's stream gives
-        if (stored.Length != SHA256.HashSizeInBytes)
-            throw new InvalidDataException($"{where} is damaged: its checksum is missing (truncated model).");
-        if (!SHA256.HashData(payload.GetBuffer().AsSpan(0, length)).AsSpan().SequenceEqual(stored))
-            throw new InvalidDataException($"{where} is damaged: its SHA-256 does not match the one saved with it (the file changed after it was saved).");
-        payload.Position = 0;
-        return new BinaryReader(payload, Encoding.UTF8);
+        MlpPayload.Write(ctx.Writer, Network, Training, OptimizerState);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

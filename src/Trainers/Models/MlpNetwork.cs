@@ -82,8 +82,10 @@ public sealed class MlpNetwork
     /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
     /// missing (key 0) rather than some class.
     /// </summary>
+    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities) => Predict(features, probabilities, softmax: true);
+
     [SkipLocalsInit] // the scratch is written before it is read: zeroing it cost a sixth of a row
-    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities)
+    void Predict(ReadOnlySpan<float> features, Span<float> probabilities, bool softmax)
     {
         if (features.Length != InputSize)
             throw new ArgumentException($"Expected {InputSize} features, got {features.Length}.", nameof(features));
@@ -111,13 +113,33 @@ public sealed class MlpNetwork
                 input = output[..layer.Out];
             }
             input.CopyTo(probabilities);
-            SoftMax(probabilities);
+            if (softmax) SoftMax(probabilities);
         }
         finally
         {
             if (rented != null) ArrayPool<float>.Shared.Return(rented);
         }
     }
+
+    /// <summary>
+    /// The same network with its outputs mapped y -> <paramref name="scale"/>·y + <paramref name="shift"/>, folded into
+    /// the last layer's weights and biases: how a regression trained on a standardised label scores raw ones.
+    /// </summary>
+    public MlpNetwork WithOutputAffine(float scale, float shift)
+    {
+        var weights = _weights.Select(w => (float[])w.Clone()).ToArray();
+        var biases = _biases.Select(b => (float[])b.Clone()).ToArray();
+        System.Numerics.Tensors.TensorPrimitives.Multiply(weights[^1], scale, weights[^1]);
+        var last = biases[^1];
+        for (int i = 0; i < last.Length; i++) last[i] = last[i] * scale + shift;
+        return new MlpNetwork(_sizes, weights, biases);
+    }
+
+    /// <summary>
+    /// The raw outputs of one row (the last layer's, no softmax): a regression's prediction or a binary classifier's
+    /// logit. Arithmetic as <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>'s; a row with a NaN or infinite feature gets NaN.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> features, Span<float> outputs) => Predict(features, outputs, softmax: false);
 
     internal void Write(BinaryWriter writer)
     {

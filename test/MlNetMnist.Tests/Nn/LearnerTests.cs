@@ -39,7 +39,7 @@ public sealed class LearnerTests
         var learner = new Learner(new ModuleTrainable(model, Loss.CrossEntropy, sgd), Blobs(256, 1), Blobs(64, 2));
         var history = learner.Fit(3, new SyncProgress<TrainingProgress>(reports.Add));
         Assert.AreEqual(3, history.Count);
-        Assert.AreEqual(1.0, history[^1].ValidAccuracy!.Value);
+        Assert.AreEqual(1.0, history[^1].ValidMetric!.Value);
         Assert.IsLessThan(history[0].TrainLoss, history[^1].TrainLoss);
         Assert.AreEqual(3 * 16 + 3, reports.Count);
     }

@@ -16,8 +16,8 @@ public sealed class ManagedEngine : MlpEngine
 
     public override string Name => "Managed";
 
-    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null) =>
-        new ManagedMlp(initial, optimizer, state: state);
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null, MlpHead? head = null) =>
+        new ManagedMlp(initial, optimizer, state: state, head: head);
 
     protected override bool ReadsSparseBatches => true;
 

@@ -31,7 +31,7 @@ public sealed class EarlyStoppingCallback(ITrainableMlp model, EarlyStoppingOpti
     public override void AfterEpoch(Learner learner)
     {
         var metrics = learner.History[^1];
-        double value = (options.Metric == EarlyStoppingMetric.ValidLoss ? metrics.ValidLoss : metrics.ValidAccuracy)
+        double value = (options.Metric == EarlyStoppingMetric.ValidLoss ? metrics.ValidLoss : metrics.ValidMetric)
             ?? throw new InvalidOperationException("Early stopping watches a validation metric: give validation data or a hold-out fraction.");
         bool improved = options.Metric == EarlyStoppingMetric.ValidLoss ? value < _best - options.MinDelta : value > _best + options.MinDelta;
         if (improved)
