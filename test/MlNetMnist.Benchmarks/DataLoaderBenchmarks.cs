@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Engines.Managed;
 
 namespace MlNetMnist.Benchmarks;
 
@@ -11,7 +12,7 @@ namespace MlNetMnist.Benchmarks;
 public class DataLoaderBenchmarks
 {
     Dataset _dataset = null!;
-    DataLoader _loader = null!;
+    IBatchSource _loader = null!;
     int _epoch;
 
     [Params(50, 512)]
@@ -31,8 +32,10 @@ public class DataLoaderBenchmarks
         for (int i = 0; i < features.Length; i++) features[i] = random.NextDouble() < 0.81 ? 0 : (float)random.NextDouble();
         var labels = Enumerable.Range(0, 50_000).Select(i => i % 10).ToArray();
         _dataset = new Dataset(features, labels, 784, 10);
-        _loader = new DataLoader(_dataset, new DataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = Workers, Sparse = Sparse });
-        if (Sparse) _ = _dataset.Sparse; // the dataset's sparse copy is built once, on first use: not part of an epoch
+        // Sparse: the managed engine's compact rows and sparse batches (the compact copy is made here, not per epoch).
+        _loader = Sparse
+            ? ManagedEngine.Instance.Batches(CompactDataset.From(_dataset, 10), BatchSize, shuffle: true, seed: 1, workers: Workers)
+            : new DataLoader(_dataset, new DataLoaderOptions { BatchSize = BatchSize, Shuffle = true, Seed = 1, NumWorkers = Workers });
     }
 
     /// <summary>Returns the batch count, so batches/s = result / time.</summary>

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Benchmarks;
@@ -25,6 +26,7 @@ public class OnnxScoringBenchmarks
     ITransformer _model = null!;
     IDataView _test = null!;
     MlpNetwork _network = null!;
+    MlpScorer _scorer = null!;
     byte[] _pixels = null!;
     int _rows;
     float[] _scores = null!;
@@ -46,6 +48,7 @@ public class OnnxScoringBenchmarks
             .Append(_ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel"))
             .Fit(data.Train);
         _network = ((IEnumerable<ITransformer>)_model).OfType<MulticlassPredictionTransformer<MlpModelParameters>>().Single().Model.Network;
+        _scorer = new MlpScorer(_network);
         _test = _ml.Data.Cache(data.Test);
         _pixels = _ml.Data.CreateEnumerable<Digit>(data.Test, reuseRowObject: false).SelectMany(d => d.Pixels).ToArray();
         _rows = _pixels.Length / Pixels;
@@ -78,7 +81,7 @@ public class OnnxScoringBenchmarks
             var pixels = _pixels.AsSpan(r * Pixels, Pixels);
             for (int i = 0; i < Pixels; i++) features[i] = pixels[i] / 255f;
             var scores = _scores.AsSpan(r * Classes, Classes);
-            _network.Predict(features, scores);
+            _scorer.Predict(features, scores);
             sum += System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores);
         }
         return sum;

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Benchmarks;
@@ -24,6 +25,7 @@ public class PredictionBenchmarks
     IDataView _test = null!, _cached = null!, _mnistTest = null!;
     float[][] _features = null!;
     MlpNetwork _network = null!;
+    MlpScorer _scorer = null!;
     float[][] _plainWeights = null!, _plainBiases = null!, _plainOutputs = null!;
     float[] _plainProbabilities = null!;
 
@@ -48,6 +50,7 @@ public class PredictionBenchmarks
         _mnistTest = data.Test;
         _features = _digits.Select(d => d.Pixels.Select(p => p / 255f).ToArray()).ToArray();
         _network = ((IEnumerable<ITransformer>)_model).OfType<MulticlassPredictionTransformer<MlpModelParameters>>().Single().Model.Network;
+        _scorer = new MlpScorer(_network);
         _plainWeights = Enumerable.Range(0, _network.LayerCount).Select(_network.GetWeights).ToArray();
         _plainBiases = Enumerable.Range(0, _network.LayerCount).Select(_network.GetBiases).ToArray();
         _plainOutputs = _plainBiases.Select(b => new float[b.Length]).ToArray();
@@ -137,7 +140,7 @@ public class PredictionBenchmarks
         float sum = 0;
         foreach (var features in _features)
         {
-            _network.Predict(features, probabilities);
+            _scorer.Predict(features, probabilities);
             sum += probabilities[0];
         }
         return sum;

@@ -1,51 +1,32 @@
 namespace MlNetMnist.DataViews;
 
 /// <summary>
-/// One minibatch as the DataLoader hands it out: a contiguous row-major feature block, or with
-/// <see cref="DataLoaderOptions.Sparse"/> each row's nonzero features, and the labels.
-/// A batch is valid until the enumerator that produced it moves on (its buffers are then recycled):
-/// copy out whatever must outlive the loop body.
+/// One minibatch as the DataLoader hands it out: the rows' features as one contiguous row-major block, and their
+/// labels. A batch is valid until the enumerator that produced it moves on (its buffers are then reused): copy out
+/// whatever must outlive the loop body. An engine that keeps features another way derives its own batch from this one.
 /// </summary>
-public sealed class Batch
+public class Batch
 {
+    readonly Memory<float> _features;
+
     public Batch(int index, int size, int featureCount, Memory<float> features, Memory<int> labels)
+        : this(index, size, featureCount, labels)
     {
         if (features.Length != size * featureCount)
             throw new ArgumentException($"Batch {index}: features hold {features.Length} values, expected {size} x {featureCount}.", nameof(features));
+        _features = features;
+    }
+
+    /// <summary>For a derived batch that holds its features its own way (it overrides <see cref="Features"/> and <see cref="CopyFeaturesTo"/>).</summary>
+    protected Batch(int index, int size, int featureCount, Memory<int> labels)
+    {
         if (labels.Length != size)
             throw new ArgumentException($"Batch {index}: {labels.Length} labels for {size} rows.", nameof(labels));
         Index = index;
         Size = size;
         FeatureCount = featureCount;
-        _features = features;
         Labels = labels;
     }
-
-    /// <summary>A batch of sparse rows: <paramref name="features"/> holds exactly <paramref name="size"/> rows.</summary>
-    public Batch(int index, int size, ISparseRows features, Memory<int> labels)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        if (features.Rows != size)
-            throw new ArgumentException($"Batch {index}: {features.Rows} sparse rows, expected {size}.", nameof(features));
-        if (labels.Length != size)
-            throw new ArgumentException($"Batch {index}: {labels.Length} labels for {size} rows.", nameof(labels));
-        Index = index;
-        Size = size;
-        FeatureCount = features.FeatureCount;
-        Sparse = features;
-        Labels = labels;
-    }
-
-    /// <summary><paramref name="batch"/>'s rows with their targets and example weights (either may be empty).</summary>
-    public Batch(Batch batch, Memory<float> targets, Memory<float> weights)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        (Index, Size, FeatureCount, _features, Sparse, Labels) = (batch.Index, batch.Size, batch.FeatureCount, batch._features, batch.Sparse, batch.Labels);
-        Targets = targets;
-        Weights = weights;
-    }
-
-    readonly Memory<float> _features;
 
     /// <summary>Position of this batch in its epoch, from 0.</summary>
     public int Index { get; }
@@ -56,23 +37,21 @@ public sealed class Batch
     /// <summary>Values per row.</summary>
     public int FeatureCount { get; }
 
-    /// <summary>Size x FeatureCount values, row-major; a sparse batch has none (read <see cref="Sparse"/>, or <see cref="CopyFeaturesTo"/>).</summary>
-    /// <exception cref="InvalidOperationException">The batch is sparse.</exception>
-    public Memory<float> Features => Sparse is null ? _features
-        : throw new InvalidOperationException($"Batch {Index} holds sparse features: read Batch.Sparse, or Batch.CopyFeaturesTo for a dense copy.");
+    /// <summary>Size x FeatureCount values, row-major.</summary>
+    public virtual Memory<float> Features => _features;
 
-    /// <summary>Each row's nonzero features when the loader was asked for sparse batches; null for a dense batch.</summary>
-    public ISparseRows? Sparse { get; }
+    /// <summary>Writes the features, Size x FeatureCount row-major, into <paramref name="destination"/>.</summary>
+    public virtual void CopyFeaturesTo(Span<float> destination)
+    {
+        CheckRoom(destination);
+        _features.Span.CopyTo(destination);
+    }
 
-    /// <summary>Writes the features dense, Size x FeatureCount row-major, whichever form the batch holds.</summary>
-    public void CopyFeaturesTo(Span<float> destination)
+    /// <summary>Throws unless <paramref name="destination"/> holds the whole batch.</summary>
+    protected void CheckRoom(Span<float> destination)
     {
         if (destination.Length < Size * FeatureCount)
             throw new ArgumentException($"Batch {Index} needs room for {Size} x {FeatureCount} values; got {destination.Length}.", nameof(destination));
-        if (Sparse is null)
-            _features.Span.CopyTo(destination);
-        else
-            for (int r = 0; r < Size; r++) Sparse.CopyTo(r, destination.Slice(r * FeatureCount, FeatureCount));
     }
 
     /// <summary>Class index (0-based) of each row (0 for a regression's rows).</summary>

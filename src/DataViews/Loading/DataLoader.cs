@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 
 namespace MlNetMnist.DataViews;
 
@@ -16,20 +15,32 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
     readonly IDataset _dataset;
     readonly DataLoaderOptions _options;
     readonly BatchSampler _batches;
-    readonly ConcurrentBag<Buffers> _pool = [];
+    readonly Func<ICollator> _newCollator;
+    readonly ConcurrentBag<ICollator> _pool = [];
     int _nextEpoch;
 
+    /// <summary>Dense batches of <paramref name="dataset"/>, collated by <see cref="DataLoaderOptions.Collate"/>.</summary>
     public DataLoader(IDataset dataset, DataLoaderOptions? options = null)
+        : this(dataset, options ??= new DataLoaderOptions(),
+               () => new DenseCollator(dataset, options.BatchSize, options.Collate ?? throw new ArgumentNullException("options.Collate")))
+    {
+    }
+
+    /// <summary>
+    /// Batches of <paramref name="dataset"/> made by collators of the caller's (<see cref="DataLoaderOptions.Collate"/>
+    /// does not apply): for batches of another form than the lesson's dense block.
+    /// </summary>
+    public DataLoader(IDataset dataset, DataLoaderOptions options, Func<ICollator> newCollator)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        options ??= new DataLoaderOptions();
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(newCollator);
         if (options.NumWorkers < 0) throw new ArgumentOutOfRangeException(nameof(options), options.NumWorkers, "NumWorkers must be >= 0.");
         if (options.PrefetchDepth is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.PrefetchDepth, "PrefetchDepth must be >= 1.");
         ArgumentNullException.ThrowIfNull(options.Collate, "options.Collate");
-        if (options.Sparse && options.Collate != Collates.Default)
-            throw new ArgumentException("Sparse batches take their rows from the dataset (IDataset.AppendSparseRow); a custom Collate builds dense batches. Set one or the other.", nameof(options));
         _dataset = dataset;
         _options = options;
+        _newCollator = newCollator;
         _batches = new BatchSampler(new Sampler(dataset.Count, options.Shuffle, options.Seed), options.BatchSize, options.DropLast);
     }
 
@@ -47,19 +58,19 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
 
     IEnumerable<Batch> Sequential(int epoch, CancellationToken cancellationToken)
     {
-        var buffers = Rent();
+        var collator = Rent();
         try
         {
             int index = 0;
             foreach (var indices in _batches.Batches(epoch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return Build(index++, indices, buffers);
+                yield return collator.Collate(index++, indices);
             }
         }
         finally
         {
-            _pool.Add(buffers);
+            _pool.Add(collator);
         }
     }
 
@@ -68,10 +79,10 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         int depth = _options.PrefetchDepth ?? 2 * _options.NumWorkers;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var workers = new SemaphoreSlim(_options.NumWorkers);
-        var inFlight = new Queue<(Task<Batch> Task, Buffers Buffers)>();
+        var inFlight = new Queue<(Task<Batch> Task, ICollator Collator)>();
         using var batches = _batches.Batches(epoch).GetEnumerator();
         int next = 0;
-        Buffers? handedOut = null;
+        ICollator? handedOut = null;
         try
         {
             while (true)
@@ -80,13 +91,13 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
                 {
                     var indices = batches.Current;
                     int index = next++;
-                    var buffers = Rent();
+                    var collator = Rent();
                     inFlight.Enqueue((Task.Run(async () =>
                     {
                         await workers.WaitAsync(stop.Token);
-                        try { return Build(index, indices, buffers); }
+                        try { return collator.Collate(index, indices); }
                         finally { workers.Release(); }
-                    }, stop.Token), buffers));
+                    }, stop.Token), collator));
                 }
                 if (inFlight.Count == 0) yield break;
                 var (task, taken) = inFlight.Dequeue();
@@ -99,81 +110,14 @@ public sealed class DataLoader : IBatchSource, IEnumerable<Batch>
         finally
         {
             stop.Cancel();
-            foreach (var (task, buffers) in inFlight)
+            foreach (var (task, collator) in inFlight)
             {
                 try { task.Wait(); } catch (Exception) { /* stopping: its outcome no longer matters */ }
-                _pool.Add(buffers);
+                _pool.Add(collator);
             }
             if (handedOut is not null) _pool.Add(handedOut);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every batch: no slow first tiers
-    Batch Build(int index, ArraySegment<int> indices, Buffers buffers)
-    {
-        int f = _dataset.FeatureCount, n = indices.Count;
-        var labels = buffers.Labels.AsMemory(0, n);
-        if (buffers.Sparse is { } sparse)
-        {
-            var labelSpan = labels.Span;
-            if (_options.ViewRows && _dataset is Dataset inMemory)
-            {
-                // The batch shows the dataset's own sparse rows in its order; the consumer copies them where it uses them.
-                for (int i = 0; i < n; i++) labelSpan[i] = inMemory.Label(indices[i]);
-                buffers.View!.Show(inMemory.Sparse, indices);
-                return WithRowValues(new Batch(index, n, buffers.View, labels), indices, buffers);
-            }
-            sparse.Clear();
-            for (int i = 0; i < n; i++) labelSpan[i] = _dataset.AppendSparseRow(indices[i], sparse);
-            return WithRowValues(new Batch(index, n, sparse, labels), indices, buffers);
-        }
-        var features = buffers.Dense!.AsMemory(0, n * f);
-        _options.Collate(_dataset, indices, features.Span, labels.Span);
-        return WithRowValues(new Batch(index, n, f, features, labels), indices, buffers);
-    }
-
-    /// <summary>The batch with its rows' targets and weights, when the dataset has them.</summary>
-    static Batch WithRowValues(Batch batch, ArraySegment<int> indices, Buffers buffers)
-    {
-        if (buffers.Targets is null && buffers.Weights is null) return batch;
-        return new Batch(batch, Pick(buffers.Source!.Targets, buffers.Targets, indices), Pick(buffers.Source.Weights, buffers.Weights, indices));
-    }
-
-    static Memory<float> Pick(ReadOnlyMemory<float>? source, float[]? buffer, ArraySegment<int> indices)
-    {
-        if (source is not { } values || buffer is null) return Memory<float>.Empty;
-        var from = values.Span;
-        for (int i = 0; i < indices.Count; i++) buffer[i] = from[indices[i]];
-        return buffer.AsMemory(0, indices.Count);
-    }
-
-    Buffers Rent()
-    {
-        if (_pool.TryTake(out var pooled)) return pooled;
-        int rows = _batches.BatchSize, f = _dataset.FeatureCount;
-        var buffers = _options.Sparse
-            ? new Buffers(null, new SparseFeatures(f, rows, rows * f / 4), new int[rows])
-            : new Buffers(new float[rows * f], null, new int[rows]);
-        return _dataset is Dataset data && (data.Targets is not null || data.Weights is not null)
-            ? buffers with
-            {
-                Source = data,
-                Targets = data.Targets is null ? null : new float[rows],
-                Weights = data.Weights is null ? null : new float[rows],
-            }
-            : buffers;
-    }
-
-    /// <summary>One batch's pooled storage: dense features or sparse rows, labels, and targets and weights when the dataset has them.</summary>
-    sealed record Buffers(float[]? Dense, SparseFeatures? Sparse, int[] Labels)
-    {
-        public Dataset? Source { get; init; }
-
-        public float[]? Targets { get; init; }
-
-        public float[]? Weights { get; init; }
-
-        /// <summary>With <see cref="DataLoaderOptions.ViewRows"/>: shows the batch's rows of the dataset instead of <see cref="Sparse"/>.</summary>
-        public SparseRowsView? View { get; } = Sparse is null ? null : new(Sparse, ReadOnlyMemory<int>.Empty);
-    }
+    ICollator Rent() => _pool.TryTake(out var collator) ? collator : _newCollator();
 }

@@ -8,13 +8,13 @@ using MlNetMnist.Trainers.Learning.Schedules;
 namespace MlNetMnist.Host.Bench;
 
 /// <summary>A training recipe as `bench --to-accuracy` runs it on both sides: layer sizes, batch, optimizer, schedule, epochs at most.</summary>
-public sealed record Recipe(int[] HiddenLayers, int BatchSize, MlpOptimizer Optimizer, LearningRateSchedule Schedule, int Epochs, int Seed = 1)
+public sealed record Recipe(int[] HiddenLayers, int BatchSize, MlpOptimizer Optimizer, float LearningRate, LearningRateSchedule Schedule, int Epochs, int Seed = 1)
 {
     /// <summary>The documented MNIST recipe: 784-256-10, batch 32, Adam at 0.003 under one-cycle, 10 epochs.</summary>
-    public static Recipe Mnist98 { get; } = new([256], 32, MlpOptimizer.Adam(0.003f), new OneCycleSchedule(), 10);
+    public static Recipe Mnist98 { get; } = new([256], 32, MlpOptimizer.Adam(), 0.003f, new OneCycleSchedule(), 10);
 
     public override string ToString() =>
-        $"784-{string.Join("-", HiddenLayers)}-10, batch {BatchSize}, {Optimizer}, {Schedule.Name}, at most {Epochs} epochs, seed {Seed}";
+        $"784-{string.Join("-", HiddenLayers)}-10, batch {BatchSize}, {Optimizer.ToString(LearningRate)}, {Schedule.Name}, at most {Epochs} epochs, seed {Seed}";
 }
 
 /// <summary>
@@ -30,12 +30,12 @@ public static class ToAccuracy
     {
         int[] sizes = [train.FeatureCount, .. recipe.HiddenLayers, train.ClassCount];
         var clock = Stopwatch.StartNew();
-        using var model = engine.Create(sizes, recipe.Seed, recipe.Optimizer);
+        using var model = engine.Create(sizes, recipe.Seed, recipe.Optimizer, recipe.LearningRate);
         var stop = new StopAt(target, clock);
         var learner = new Learner(model,
-            new DataLoader(train, engine.LoaderOptions(train, recipe.BatchSize, shuffle: true, recipe.Seed)),
-            new DataLoader(valid, engine.LoaderOptions(valid)),
-            [new ScheduleCallback(model, recipe.Schedule, recipe.Optimizer.LearningRate, recipe.Optimizer.Momentum), stop]);
+            engine.Batches(train, recipe.BatchSize, shuffle: true, recipe.Seed),
+            engine.Batches(valid),
+            [new ScheduleCallback(model, recipe.Schedule, recipe.LearningRate, recipe.Optimizer.Momentum), stop]);
         var history = learner.Fit(recipe.Epochs, cancellationToken: cancellation);
         return new Outcome(stop.Seconds, history.Count, history.Select(h => h.ValidMetric!.Value).ToArray());
     }

@@ -30,7 +30,7 @@ public static class TrainingBenchmark
 
         /// <summary>The lesson's recipe: one hidden layer, plain SGD at a constant rate.</summary>
         public TorchSharpIdiom(Dataset data, int hidden, float learningRate, int batchSize, int seed)
-            : this(data, new Recipe([hidden], batchSize, MlpOptimizer.Sgd(learningRate), LearningRateSchedule.Constant, Epochs: 1, seed))
+            : this(data, new Recipe([hidden], batchSize, MlpOptimizer.Sgd(), learningRate, LearningRateSchedule.Constant, Epochs: 1, seed))
         {
         }
 
@@ -47,18 +47,18 @@ public static class TrainingBenchmark
             }
             layers.Add(nn.Linear(inputs, data.ClassCount));
             _model = nn.Sequential(layers);
-            var o = recipe.Optimizer;
+            var (o, lr) = (recipe.Optimizer, recipe.LearningRate);
             _optimizer = o.Kind switch
             {
-                OptimizerKind.Adam => optim.Adam(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
-                OptimizerKind.AdamW => optim.AdamW(_model.parameters(), o.LearningRate, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
-                _ => optim.SGD(_model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay),
+                OptimizerKind.Adam => optim.Adam(_model.parameters(), lr, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
+                OptimizerKind.AdamW => optim.AdamW(_model.parameters(), lr, o.Momentum, o.Beta2, o.Epsilon, o.WeightDecay),
+                _ => optim.SGD(_model.parameters(), lr, o.Momentum, weight_decay: o.WeightDecay),
             };
             _batchSize = recipe.BatchSize;
             int steps = recipe.Epochs * ((data.Count + _batchSize - 1) / _batchSize);
             _scheduler = recipe.Schedule switch
             {
-                OneCycleSchedule s => optim.lr_scheduler.OneCycleLR(_optimizer, o.LearningRate, total_steps: steps, pct_start: s.PctStart,
+                OneCycleSchedule s => optim.lr_scheduler.OneCycleLR(_optimizer, lr, total_steps: steps, pct_start: s.PctStart,
                     cycle_momentum: s.CycleMomentum, base_momentum: s.BaseMomentum, max_momentum: s.MaxMomentum, div_factor: s.DivFactor,
                     final_div_factor: s.FinalDivFactor),
                 CosineSchedule s => optim.lr_scheduler.CosineAnnealingLR(_optimizer, steps, s.MinLearningRate),
@@ -113,10 +113,8 @@ public static class TrainingBenchmark
     public static (Learner Learner, ITrainableMlp Model) EngineLearner(MlpEngine engine, Dataset train, Dataset? valid, int hidden,
         int batchSize, float learningRate, int seed)
     {
-        var model = engine.Create([train.FeatureCount, hidden, train.ClassCount], seed, MlpOptimizer.Sgd(learningRate));
-        var learner = new Learner(model,
-            new DataLoader(train, engine.LoaderOptions(train, batchSize, shuffle: true, seed)),
-            valid is null ? null : new DataLoader(valid, engine.LoaderOptions(valid)));
+        var model = engine.Create([train.FeatureCount, hidden, train.ClassCount], seed, MlpOptimizer.Sgd(), learningRate);
+        var learner = new Learner(model, engine.Batches(train, batchSize, shuffle: true, seed), valid is null ? null : engine.Batches(valid));
         return (learner, model);
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 using MlNetMnist.Host.Bench;
+using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Engines.Managed;
 using Spectre.Console;
@@ -53,9 +54,9 @@ internal static class BenchCommand
                 {
                     HiddenLayers = Given(hidden) ? parse.GetValue(hidden)! : basis.HiddenLayers,
                     BatchSize = parse.GetValue(batchSize) ?? basis.BatchSize,
-                    Optimizer = Given(optimizer) || Given(lr)
-                        ? RecipeOptions.MakeOptimizer(Given(optimizer) ? parse.GetValue(optimizer)! : RecipeOptions.Name(basis.Optimizer.Kind), parse.GetValue(lr))
-                        : basis.Optimizer,
+                    Optimizer = Given(optimizer) ? RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!) : basis.Optimizer,
+                    LearningRate = parse.GetValue(lr)
+                        ?? (Given(optimizer) ? RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!).DefaultLearningRate : basis.LearningRate),
                     Schedule = Given(schedule) ? RecipeOptions.MakeSchedule(parse.GetValue(schedule)!) : basis.Schedule,
                     Epochs = Given(epochs) ? parse.GetValue(epochs) : basis.Epochs,
                 };
@@ -87,12 +88,12 @@ internal static class BenchCommand
                 table.AddRow(batchSize.ToString(), "TorchSharp idiom", idiomSeconds.ToString("F3"), "1.00x",
                     $"{idiomSeconds / (gflop / big):F1}x", idiom.Accuracy(valid).ToString("F4"));
             }
-            foreach (var engine in CommonOptions.Engines)
+            foreach (var engine in MlpEngines.Available)
             {
                 var (learner, model) = TrainingBenchmark.EngineLearner(engine, train, valid, 50, batchSize, 0.5f, seed: 1);
                 using var owned = model;
                 double seconds = TrainingBenchmark.MedianSeconds(() => learner.Fit(1, cancellationToken: cancellation), epochs);
-                var (_, accuracy) = learner.Evaluate(new DataLoader(valid, engine.LoaderOptions(valid)));
+                var (_, accuracy) = learner.Evaluate(engine.Batches(valid));
                 table.AddRow(batchSize.ToString(), $"ours, {engine.Name.ToLowerInvariant()}", seconds.ToString("F3"),
                     $"{idiomSeconds / seconds:F2}x faster", $"{seconds / (gflop / big):F1}x", accuracy!.Value.ToString("F4"));
             }

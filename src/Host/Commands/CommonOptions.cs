@@ -8,7 +8,6 @@ using MlNetMnist.DataViews;
 using MlNetMnist.Host.Onnx;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
-using MlNetMnist.Trainers.Engines.Autograd;
 using MlNetMnist.Trainers.Engines.Managed;
 
 namespace MlNetMnist.Host.Commands;
@@ -37,9 +36,6 @@ internal static class CommonOptions
         return split;
     }
 
-    /// <summary>The engines the command line offers, by the names they store in model zips.</summary>
-    public static readonly IReadOnlyList<MlpEngine> Engines = [ManagedEngine.Instance, AutogradEngine.Instance];
-
     public static Option<MlpEngine> Engine()
     {
         var engine = new Option<MlpEngine>("--engine")
@@ -49,12 +45,12 @@ internal static class CommonOptions
             CustomParser = result =>
             {
                 string text = result.Tokens[0].Value;
-                var found = Engines.FirstOrDefault(e => e.Name.Equals(text, StringComparison.OrdinalIgnoreCase));
-                if (found is null) result.AddError($"--engine must be {string.Join(" or ", Engines.Select(e => e.Name.ToLowerInvariant()))}, got '{text}'.");
+                var found = MlpEngines.Available.FirstOrDefault(e => e.Name.Equals(text, StringComparison.OrdinalIgnoreCase));
+                if (found is null) result.AddError($"--engine must be {string.Join(" or ", MlpEngines.Available.Select(e => e.Name.ToLowerInvariant()))}, got '{text}'.");
                 return found!;
             },
         };
-        engine.CompletionSources.Add(Engines.Select(e => e.Name.ToLowerInvariant()).ToArray());
+        engine.CompletionSources.Add(MlpEngines.Available.Select(e => e.Name.ToLowerInvariant()).ToArray());
         return engine;
     }
 
@@ -153,6 +149,5 @@ internal static class CommonOptions
 
     /// <summary>The trained MLP inside a loaded pipeline.</summary>
     public static MlpModelParameters Mlp(ITransformer model, FileInfo file) =>
-        (model as IEnumerable<ITransformer> ?? [model]).OfType<MulticlassPredictionTransformer<MlpModelParameters>>().FirstOrDefault()?.Model
-        ?? throw new InvalidDataException($"Model file '{file.FullName}' holds no MLP trained by mlnet-mnist.");
+        model.FindMlp() ?? throw new InvalidDataException($"Model file '{file.FullName}' holds no MLP trained by mlnet-mnist.");
 }

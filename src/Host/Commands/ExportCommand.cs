@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
 using MlNetMnist.Host.Onnx;
+using MlNetMnist.Trainers.Onnx;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;

@@ -24,13 +24,13 @@ internal static class InfoCommand
             table.AddRow("format version", $"0x{mlp.StoredFormatVersion:X8}");
             table.AddRow("epochs", t.Epochs.ToString());
             table.AddRow("batch size", t.BatchSize.ToString());
-            table.AddRow("optimizer", Markup.Escape((t.Optimizer ?? MlpOptimizer.Sgd(t.LearningRate, t.Momentum, t.WeightDecay)).ToString()));
+            table.AddRow("optimizer", Markup.Escape(t.Optimizer.ToString(t.LearningRate)));
             table.AddRow("schedule", Markup.Escape(t.Schedule?.ToString() ?? "constant"));
             table.AddRow("early stopping", t.EarlyStopping is { } stop
                 ? $"on {stop.Metric}, patience {stop.Patience}, min delta {stop.MinDelta}" + (t.HeldOutRows > 0 ? $", {t.HeldOutRows:N0} training rows held out" : "")
                   + (t.BestEpoch is int best ? $"; kept epoch {best}" : "")
                 : "off");
-            table.AddRow("optimizer state", mlp.OptimizerState is { } state ? $"{RecipeOptions.Name(state.Kind)}, {state.Steps:N0} steps, {state.Moments.Count} buffers (resumable)" : "none");
+            table.AddRow("optimizer state", mlp.OptimizerState is { } state ? $"{state.Kind.ToString().ToLowerInvariant()}, {state.Steps:N0} steps, {state.Moments.Count} buffers (resumable)" : "none");
             table.AddRow("seed", t.Seed.ToString());
             table.AddRow("shuffle", t.Shuffle.ToString());
             table.AddRow("training rows", t.TrainingRows.ToString("N0"));

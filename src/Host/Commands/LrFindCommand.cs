@@ -41,7 +41,7 @@ internal static class LrFindCommand
             var trainer = ml.MulticlassClassification.Trainers.Mlp(new MlpOptions
             {
                 HiddenLayers = parse.GetValue(hidden)!, BatchSize = parse.GetValue(batchSize), Seed = parse.GetValue(seed),
-                Optimizer = RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!, null), Engine = parse.GetValue(engine)!,
+                Optimizer = RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!), Engine = parse.GetValue(engine)!,
                 CancellationToken = cancellation,
             });
             var result = trainer.FindLearningRate(features, parse.GetValue(start), parse.GetValue(end), parse.GetValue(steps));

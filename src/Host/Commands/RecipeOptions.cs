@@ -31,12 +31,12 @@ internal static class RecipeOptions
         return option;
     }
 
-    /// <summary>The optimizer named on the command line at rate <paramref name="learningRate"/> (its default when null).</summary>
-    public static MlpOptimizer MakeOptimizer(string kind, float? learningRate) => kind switch
+    /// <summary>The optimizer named on the command line, with torch's defaults.</summary>
+    public static MlpOptimizer MakeOptimizer(string kind) => kind switch
     {
-        "adam" => MlpOptimizer.Adam(learningRate ?? 1e-3f),
-        "adamw" => MlpOptimizer.AdamW(learningRate ?? 1e-3f),
-        _ => MlpOptimizer.Sgd(learningRate ?? 0.5f),
+        "adam" => MlpOptimizer.Adam(),
+        "adamw" => MlpOptimizer.AdamW(),
+        _ => MlpOptimizer.Sgd(),
     };
 
     public static LearningRateSchedule MakeSchedule(string name) => name switch
@@ -45,7 +45,4 @@ internal static class RecipeOptions
         "cosine" => new CosineSchedule(),
         _ => LearningRateSchedule.Constant,
     };
-
-    /// <summary>The command-line name of an optimizer kind.</summary>
-    public static string Name(OptimizerKind kind) => kind.ToString().ToLowerInvariant();
 }

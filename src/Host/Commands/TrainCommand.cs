@@ -51,23 +51,20 @@ internal static class TrainCommand
         {
             var start = parse.GetValue(resume) is { } file ? CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file) : null;
             // Resuming, an option not given is the model's: `train --resume model.zip --epochs 6` continues the same recipe.
+            var options = start is null ? new MlpOptions() : MlpOptions.ContinuingFrom(start);
             bool Given(Option option) => start is null || parse.GetResult(option) is { Implicit: false };
-            var recipe = start?.Training;
-            var optimizerValue = Given(optimizer) || Given(lr) || recipe!.Optimizer is null
-                ? RecipeOptions.MakeOptimizer(Given(optimizer) ? parse.GetValue(optimizer)! : RecipeOptions.Name(recipe!.Optimizer?.Kind ?? default), parse.GetValue(lr) ?? recipe?.LearningRate)
-                : recipe.Optimizer;
-            var options = new MlpOptions
-            {
-                HiddenLayers = Given(hidden) ? parse.GetValue(hidden)! : recipe!.HiddenLayers.ToArray(),
-                Epochs = parse.GetValue(epochs),
-                BatchSize = Given(batchSize) ? parse.GetValue(batchSize) : recipe!.BatchSize,
-                Optimizer = optimizerValue,
-                Schedule = Given(schedule) ? RecipeOptions.MakeSchedule(parse.GetValue(schedule)!) : recipe!.Schedule ?? RecipeOptions.MakeSchedule("constant"),
-                EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : Given(earlyStopping) ? null : recipe!.EarlyStopping,
-                NumWorkers = parse.GetValue(workers),
-                Seed = Given(seed) ? parse.GetValue(seed) : recipe!.Seed,
-                Engine = parse.GetValue(engine)!, CancellationToken = cancellation,
-            };
+            if (Given(hidden)) options.HiddenLayers = parse.GetValue(hidden)!;
+            options.Epochs = parse.GetValue(epochs);
+            if (Given(batchSize)) options.BatchSize = parse.GetValue(batchSize);
+            if (Given(optimizer)) options.Optimizer = RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!);
+            if (parse.GetValue(lr) is float rate) options.LearningRate = rate;
+            else if (Given(optimizer)) options.LearningRate = null; // the optimizer's usual rate
+            if (Given(schedule)) options.Schedule = RecipeOptions.MakeSchedule(parse.GetValue(schedule)!);
+            if (Given(earlyStopping)) options.EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : null;
+            if (Given(seed)) options.Seed = parse.GetValue(seed);
+            if (Given(engine)) options.Engine = parse.GetValue(engine)!;
+            options.NumWorkers = parse.GetValue(workers);
+            options.CancellationToken = cancellation;
             await RunAsync(console, parse.GetValue(data), options, start, parse.GetValue(output)!, cancellation);
             return Cli.Success;
         });

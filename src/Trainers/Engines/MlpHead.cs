@@ -96,7 +96,7 @@ public sealed record MlpHead
         switch (Kind)
         {
             case HeadKind.Softmax:
-                return Kernels.CrossEntropy(outputs, label);
+                return Kernels.SoftmaxCrossEntropy(outputs, label);
             case HeadKind.Logistic:
                 return LogLoss(outputs[0], label);
             case HeadKind.Squared:
@@ -115,7 +115,7 @@ public sealed record MlpHead
     /// </summary>
     internal float LossAndGradient(Span<float> padded, int count, int label, float target)
     {
-        if (Kind == HeadKind.Softmax) return Kernels.CrossEntropyAndGradient(padded, count, label);
+        if (Kind == HeadKind.Softmax) return Kernels.SoftmaxCrossEntropyAndGradient(padded, count, label);
         float z = padded[0], loss = Loss(padded[..1], label, target);
         padded[0] = Kind switch
         {

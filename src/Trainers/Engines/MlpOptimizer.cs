@@ -19,11 +19,11 @@ public enum OptimizerKind
 /// Nesterov): g = grad + weightDecay·p; with momentum, buf = g on the first step, then buf = momentum·buf + g, and
 /// g = buf; finally p -= lr·g. <see cref="OptimizerKind.Adam"/> and <see cref="OptimizerKind.AdamW"/> are torch.optim's
 /// (no amsgrad): m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g², p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps).
+/// The rate lr is not part of it: it is <c>MlpOptions.LearningRate</c>, which a schedule changes per step.
 /// </summary>
-/// <param name="LearningRate">Step size (a schedule may change it per step).</param>
 /// <param name="Momentum">SGD's momentum (0: plain SGD), or Adam's β1: the coefficient a one-cycle schedule cycles.</param>
 /// <param name="WeightDecay">SGD's and Adam's L2 penalty added to the gradient, or AdamW's decoupled decay.</param>
-public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float WeightDecay = 0)
+public sealed record MlpOptimizer(float Momentum = 0, float WeightDecay = 0)
 {
     /// <summary>The update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
@@ -42,22 +42,31 @@ public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float 
     [JsonIgnore]
     public int MomentCount => IsAdam ? 2 : 1;
 
-    /// <summary>SGD with the given settings.</summary>
-    public static MlpOptimizer Sgd(float learningRate, float momentum = 0, float weightDecay = 0) => new(learningRate, momentum, weightDecay);
+    /// <summary>torch.optim.SGD with the given settings (plain SGD, the lesson's, by default).</summary>
+    public static MlpOptimizer Sgd(float momentum = 0, float weightDecay = 0) => new(momentum, weightDecay);
 
     /// <summary>torch.optim.Adam with its defaults.</summary>
-    public static MlpOptimizer Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0) =>
-        new(learningRate, beta1, weightDecay) { Kind = OptimizerKind.Adam, Beta2 = beta2, Epsilon = epsilon };
+    public static MlpOptimizer Adam(float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0) =>
+        new(beta1, weightDecay) { Kind = OptimizerKind.Adam, Beta2 = beta2, Epsilon = epsilon };
 
     /// <summary>torch.optim.AdamW with its defaults (weight decay 0.01).</summary>
-    public static MlpOptimizer AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f) =>
-        new(learningRate, beta1, weightDecay) { Kind = OptimizerKind.AdamW, Beta2 = beta2, Epsilon = epsilon };
+    public static MlpOptimizer AdamW(float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f) =>
+        new(beta1, weightDecay) { Kind = OptimizerKind.AdamW, Beta2 = beta2, Epsilon = epsilon };
+
+    /// <summary>The rate this optimizer usually steps at: the lesson's 0.5 for SGD, torch's 0.001 for Adam and AdamW.</summary>
+    [JsonIgnore]
+    public float DefaultLearningRate => IsAdam ? 1e-3f : 0.5f;
+
+    /// <summary>Throws unless <paramref name="learningRate"/> is a step size this optimizer can take.</summary>
+    public static void ValidateLearningRate(float learningRate)
+    {
+        if (!(learningRate > 0) || !float.IsFinite(learningRate)) throw OutOfRange("LearningRate", learningRate, "a positive number");
+    }
 
     /// <summary>Throws naming the first setting out of range.</summary>
     public void Validate()
     {
         if (!Enum.IsDefined(Kind)) throw OutOfRange(nameof(Kind), Kind, "Sgd, Adam or AdamW");
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw OutOfRange(nameof(LearningRate), LearningRate, "a positive number");
         if (!(Momentum >= 0 && Momentum < 1)) throw OutOfRange(IsAdam ? "Beta1 (Momentum)" : nameof(Momentum), Momentum, "in [0, 1)");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw OutOfRange(nameof(WeightDecay), WeightDecay, "a number >= 0");
         if (!(Beta2 >= 0 && Beta2 < 1)) throw OutOfRange(nameof(Beta2), Beta2, "in [0, 1)");
@@ -68,9 +77,14 @@ public sealed record MlpOptimizer(float LearningRate, float Momentum = 0, float 
     static ArgumentOutOfRangeException OutOfRange(string setting, object value, string rule) =>
         new(setting, value, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Optimizer {setting} must be {rule}, got {value}."));
 
-    public override string ToString() => Kind switch
-    {
-        OptimizerKind.Sgd => FormattableString.Invariant($"sgd (lr {LearningRate:G4}, momentum {Momentum:G4}, weight decay {WeightDecay:G4})"),
-        _ => FormattableString.Invariant($"{Kind.ToString().ToLowerInvariant()} (lr {LearningRate:G4}, betas {Momentum:G4}/{Beta2:G4}, eps {Epsilon:G3}, weight decay {WeightDecay:G4})"),
-    };
+    public override string ToString() => $"{Name} ({Settings})";
+
+    /// <summary>As <see cref="ToString()"/>, stepping at <paramref name="learningRate"/>: "adam (lr 0.003, betas 0.9/0.999, ...)".</summary>
+    public string ToString(float learningRate) => FormattableString.Invariant($"{Name} (lr {learningRate:G4}, {Settings})");
+
+    string Name => Kind.ToString().ToLowerInvariant();
+
+    string Settings => Kind == OptimizerKind.Sgd
+        ? FormattableString.Invariant($"momentum {Momentum:G4}, weight decay {WeightDecay:G4}")
+        : FormattableString.Invariant($"betas {Momentum:G4}/{Beta2:G4}, eps {Epsilon:G3}, weight decay {WeightDecay:G4}");
 }

@@ -1,5 +1,4 @@
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Learning.Callbacks;
 
 namespace MlNetMnist.Trainers.Learning;
 

@@ -41,19 +41,19 @@ internal static class MlpFit
 
         var head = Head(host, options, task, train, start);
         int[] sizes = [train.FeatureCount, .. options.HiddenLayers, head.OutputCount(classCount)];
-        var optimizer = options.EffectiveOptimizer;
+        var optimizer = options.Optimizer;
         int firstEpoch = start is null ? 0 : CheckContinuable(host, start, sizes, options.Epochs);
         var engine = options.Engine;
         // A regression model is stored on raw targets: continuing, its last layer goes back to the standardised ones.
         var startNetwork = start is null ? null : head.IsRegression ? start.Network.WithOutputAffine(1 / head.TargetScale, -head.TargetMean / head.TargetScale) : start.Network;
         using var model = startNetwork is null
-            ? engine.Create(sizes, seed, optimizer, head)
-            : engine.Create(startNetwork, optimizer, start!.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null, head);
+            ? engine.Create(sizes, seed, optimizer, options.EffectiveLearningRate, head)
+            : engine.Create(startNetwork, optimizer, options.EffectiveLearningRate, start!.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null, head);
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
         LearnerCallback[] callbacks =
         [
             new HostAliveCallback(host),
-            new ScheduleCallback(model, options.Schedule, optimizer.LearningRate, optimizer.Momentum),
+            new ScheduleCallback(model, options.Schedule, options.EffectiveLearningRate, optimizer.Momentum),
             .. early is null ? Array.Empty<LearnerCallback>() : [early],
             .. options.Callbacks,
         ];
@@ -63,8 +63,8 @@ internal static class MlpFit
             ? (kept.Network, kept.State, (int?)kept.Epoch)
             : (model.ToNetwork(), model.ExportState(), null);
         if (head.IsRegression) network = network.WithOutputAffine(head.TargetScale, head.TargetMean); // a plain MLP on raw targets
-        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, optimizer.LearningRate,
-            optimizer.Momentum, optimizer.WeightDecay, seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
+        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.EffectiveLearningRate,
+            seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
         {
             Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
             BestEpoch = best, HeldOutRows = heldOut, Task = task, Head = head,
@@ -108,7 +108,7 @@ internal static class MlpFit
     /// <summary>Splits off <paramref name="fraction"/> of the in-memory training rows, drawn with <paramref name="seed"/>, to validate on.</summary>
     static (TrainingRows Train, TrainingRows Valid, int HeldOut) HoldOut(IHost host, TrainingRows rows, MlpOptions options, double fraction, int seed)
     {
-        if (rows.Batches is not DataLoader { Dataset: Dataset data })
+        if (rows.InMemory is not { } data)
             throw host.Except("Early stopping holds out training rows only when they fit in memory (MemoryBudgetBytes); give ValidationData for streamed training data.");
         int held = (int)Math.Round(data.Count * fraction);
         if (held < 1 || held >= data.Count)
@@ -118,7 +118,7 @@ internal static class MlpFit
         TrainingRows Take(int[] picked, int? batchSize, bool shuffle)
         {
             Array.Sort(picked);
-            return TrainingRows.In(data.Subset(picked), options, batchSize, shuffle, seed);
+            return TrainingRows.InMemoryRows(new Subset(data, picked), rows.ClassCount, options, batchSize, shuffle, seed);
         }
         return (Take(order[held..], options.BatchSize, options.Shuffle), Take(order[..held], null, false), held);
     }

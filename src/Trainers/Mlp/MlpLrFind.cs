@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
-using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Learning.Callbacks;
 
@@ -11,14 +10,13 @@ internal static class MlpLrFind
 {
     public static LrFinderResult Run(IHost host, MlpOptions options, IDataView trainData, int seed, double start, double end, int steps)
     {
-        var train = Dataset.FromDataView(trainData, options.FeatureColumnName, options.LabelColumnName);
+        var engine = options.Engine;
+        var (train, classCount) = engine.ReadRows(trainData, options.FeatureColumnName, options.LabelColumnName, long.MaxValue)!;
         if (train.Count == 0)
             throw host.Except($"No training rows: the data view has no rows for columns '{options.FeatureColumnName}' and '{options.LabelColumnName}'.");
-        var engine = options.Engine;
-        var loader = new DataLoader(train, engine.LoaderOptions(train, options.BatchSize, options.Shuffle, seed, options.NumWorkers));
-        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, train.ClassCount];
-        var optimizer = options.EffectiveOptimizer;
-        using var model = engine.Create(sizes, seed, optimizer);
+        var loader = engine.Batches(train, options.BatchSize, options.Shuffle, seed, options.NumWorkers);
+        int[] sizes = [train.FeatureCount, .. options.HiddenLayers, classCount];
+        using var model = engine.Create(sizes, seed, options.Optimizer, options.EffectiveLearningRate);
         var finder = new LrFinderCallback(model, start, end, steps);
         int epochs = (steps + loader.BatchCount - 1) / loader.BatchCount;
         new Learner(model, loader, callbacks: [finder]).Fit(epochs, cancellationToken: options.CancellationToken);

@@ -5,6 +5,7 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Models;
 
 [assembly: LoadableClass(typeof(MlpModelParameters), null, typeof(SignatureLoadModel),
@@ -37,6 +38,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
 
     readonly VectorDataViewType _inputType;
     readonly VectorDataViewType _outputType;
+    readonly MlpScorer _scorer;
 
     internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null)
         : base(env, LoaderSignature)
@@ -47,6 +49,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         OptimizerState = optimizerState;
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
+        _scorer = new MlpScorer(network);
     }
 
     MlpModelParameters(IHostEnvironment env, ModelLoadContext ctx)
@@ -66,6 +69,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         (Network, Training, OptimizerState) = MlpPayload.Read(ctx.Reader, where, sealedPayload: ctx.Header.ModelVerWritten >= 0x00010002);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
+        _scorer = new MlpScorer(Network);
     }
 
     internal static MlpModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
@@ -121,13 +125,13 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         var editor = VBufferEditor.Create(ref probabilities, Network.ClassCount);
         if (features.IsDense)
         {
-            Network.Predict(features.GetValues(), editor.Values);
+            _scorer.Predict(features.GetValues(), editor.Values);
         }
         else
         {
             var dense = new float[features.Length];
             features.CopyTo(dense);
-            Network.Predict(dense, editor.Values);
+            _scorer.Predict(dense, editor.Values);
         }
         probabilities = editor.Commit();
     }

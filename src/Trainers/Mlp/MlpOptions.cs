@@ -45,14 +45,14 @@ public sealed class MlpOptions
     /// <summary>Rows per minibatch.</summary>
     public int BatchSize { get; set; } = 50;
 
-    /// <summary>SGD step size (the peak of a one-cycle schedule). Ignored when <see cref="Optimizer"/> is set.</summary>
-    public float LearningRate { get; set; } = 0.5f;
+    /// <summary>
+    /// The optimizer's step size (the peak of a one-cycle schedule); null: the optimizer's usual rate
+    /// (<see cref="MlpOptimizer.DefaultLearningRate"/>: 0.5, the lesson's, for SGD; 0.001, torch's, for Adam and AdamW).
+    /// </summary>
+    public float? LearningRate { get; set; }
 
-    /// <summary>SGD momentum, as torch.optim.SGD defines it (0: plain SGD). Ignored when <see cref="Optimizer"/> is set.</summary>
-    public float Momentum { get; set; }
-
-    /// <summary>L2 penalty added to the gradient, as torch.optim.SGD's weight_decay. Ignored when <see cref="Optimizer"/> is set.</summary>
-    public float WeightDecay { get; set; }
+    /// <summary>The rate training starts from: <see cref="LearningRate"/>, or the optimizer's usual one.</summary>
+    internal float EffectiveLearningRate => LearningRate ?? Optimizer.DefaultLearningRate;
 
     /// <summary>Seed of the initial weights and the shuffling; null takes one from the MLContext's seed.</summary>
     public int? Seed { get; set; }
@@ -73,13 +73,10 @@ public sealed class MlpOptions
     public MlpEngine Engine { get; set; } = ManagedEngine.Instance;
 
     /// <summary>
-    /// The optimizer (<see cref="MlpOptimizer.Adam"/>, <see cref="MlpOptimizer.AdamW"/>, <see cref="MlpOptimizer.Sgd"/>);
-    /// null: SGD with <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>.
+    /// The update rule and its settings other than the rate: <see cref="MlpOptimizer.Sgd"/> (default: plain SGD, the
+    /// lesson's; momentum and weight decay are its arguments), <see cref="MlpOptimizer.Adam"/> or <see cref="MlpOptimizer.AdamW"/>.
     /// </summary>
-    public MlpOptimizer? Optimizer { get; set; }
-
-    /// <summary>The optimizer training runs.</summary>
-    internal MlpOptimizer EffectiveOptimizer => Optimizer ?? MlpOptimizer.Sgd(LearningRate, Momentum, WeightDecay);
+    public MlpOptimizer Optimizer { get; set; } = MlpOptimizer.Sgd();
 
     /// <summary>How the rate (and momentum) change per step: constant (default), one-cycle or cosine, over all <see cref="Epochs"/>.</summary>
     public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant;
@@ -109,6 +106,25 @@ public sealed class MlpOptions
     /// <summary>Stops training between batches; Fit then throws <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>
+    /// Options that train as <paramref name="model"/> was trained: its layers, batch size, rate, optimizer, schedule,
+    /// early stopping, seed, shuffling, epochs and engine (the managed engine when the model's is not in this app: every
+    /// engine trains the same model). Raise <see cref="Epochs"/> (the total) and change what should differ, then
+    /// <see cref="MlpTrainer.Fit(IDataView, MlpModelParameters)"/> continues the model.
+    /// </summary>
+    public static MlpOptions ContinuingFrom(MlpModelParameters model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var recipe = model.Training;
+        return new MlpOptions
+        {
+            HiddenLayers = recipe.HiddenLayers.ToArray(), Epochs = recipe.Epochs, BatchSize = recipe.BatchSize, LearningRate = recipe.LearningRate,
+            Optimizer = recipe.Optimizer, Schedule = recipe.Schedule ?? LearningRateSchedule.Constant, EarlyStopping = recipe.EarlyStopping,
+            Seed = recipe.Seed, Shuffle = recipe.Shuffle,
+            Engine = MlpEngines.Available.FirstOrDefault(e => e.Name.Equals(recipe.Engine, StringComparison.OrdinalIgnoreCase)) ?? ManagedEngine.Instance,
+        };
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException($"LabelColumnName must name a column, got '{LabelColumnName}'.", nameof(LabelColumnName));
@@ -128,13 +144,11 @@ public sealed class MlpOptions
         if (!(HuberDelta > 0) || !float.IsFinite(HuberDelta)) throw OutOfRange(nameof(HuberDelta), HuberDelta, "a positive number");
         if (Epochs < 1) throw OutOfRange(nameof(Epochs), Epochs, "at least 1");
         if (BatchSize < 1) throw OutOfRange(nameof(BatchSize), BatchSize, "at least 1");
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw OutOfRange(nameof(LearningRate), LearningRate, "a positive number");
-        if (!(Momentum >= 0 && Momentum < 1)) throw OutOfRange(nameof(Momentum), Momentum, "in [0, 1)");
-        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw OutOfRange(nameof(WeightDecay), WeightDecay, "a number >= 0");
+        if (LearningRate is float rate && (!(rate > 0) || !float.IsFinite(rate))) throw OutOfRange(nameof(LearningRate), rate, "a positive number");
         if (MemoryBudgetBytes < 1) throw OutOfRange(nameof(MemoryBudgetBytes), MemoryBudgetBytes, "positive");
         if (ShuffleBufferRows < 1) throw OutOfRange(nameof(ShuffleBufferRows), ShuffleBufferRows, "at least 1");
         if (NumWorkers < 0) throw OutOfRange(nameof(NumWorkers), NumWorkers, "at least 0");
-        Optimizer?.Validate();
+        (Optimizer ?? throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be an optimizer (MlpOptimizer.Sgd() for the lesson's), got null.")).Validate();
         (Schedule ?? throw new ArgumentNullException(nameof(Schedule), "Schedule must be a schedule (LearningRateSchedule.Constant for none), got null.")).Validate();
         EarlyStopping?.Validate();
         if (Callbacks is null || Callbacks.Any(c => c is null)) throw new ArgumentNullException(nameof(Callbacks), "Callbacks must be a list of callbacks, without nulls.");

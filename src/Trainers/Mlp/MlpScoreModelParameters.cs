@@ -5,6 +5,7 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
+using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Models;
 
 [assembly: LoadableClass(typeof(MlpScoreModelParameters), null, typeof(SignatureLoadModel),
@@ -36,6 +37,7 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
     const string Where = "MLP score model in the model zip";
 
     readonly VectorDataViewType _inputType;
+    readonly MlpScorer _scorer;
 
     internal MlpScoreModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState)
         : base(env, LoaderSignature)
@@ -44,6 +46,7 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
         if (training.Task == MlpTask.MulticlassClassification) throw new ArgumentException("A score model is a regression or a binary classifier.", nameof(training));
         (Network, Training, OptimizerState) = (network, training, optimizerState);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
+        _scorer = new MlpScorer(network);
     }
 
     // *** Binary format *** <base: int sizeof(float)>, then MlpPayload's sealed payload.
@@ -54,6 +57,7 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
         if (Network.ClassCount != 1 || Training.Task == MlpTask.MulticlassClassification)
             throw new InvalidDataException($"{Where} is damaged: a {Training.Task} model of {Network.ClassCount} outputs.");
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
+        _scorer = new MlpScorer(Network);
     }
 
     internal static MlpScoreModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
@@ -105,12 +109,12 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
             throw Host.Except($"The MLP expects {Network.InputSize} features, got {features.Length}.");
         Span<float> output = stackalloc float[1];
         if (features.IsDense)
-            Network.Forward(features.GetValues(), output);
+            _scorer.Forward(features.GetValues(), output);
         else
         {
             var dense = new float[features.Length];
             features.CopyTo(dense);
-            Network.Forward(dense, output);
+            _scorer.Forward(dense, output);
         }
         score = output[0];
     }

@@ -12,15 +12,26 @@ public sealed record MlpTrainingInfo(
     int Epochs,
     int BatchSize,
     float LearningRate,
-    float Momentum,
-    float WeightDecay,
     int Seed,
     bool Shuffle,
     long TrainingRows,
     IReadOnlyList<EpochMetrics> History)
 {
-    /// <summary>The optimizer (models saved before Adam came: null, SGD from <see cref="LearningRate"/>, <see cref="Momentum"/>, <see cref="WeightDecay"/>).</summary>
-    public MlpOptimizer? Optimizer { get; init; }
+    readonly MlpOptimizer? _optimizer;
+
+    /// <summary>The optimizer, stepping at <see cref="LearningRate"/>.</summary>
+    public MlpOptimizer Optimizer
+    {
+        get => _optimizer ?? MlpOptimizer.Sgd(SgdMomentum, SgdWeightDecay);
+        init => _optimizer = value;
+    }
+
+    // Models saved before Adam came stored no optimizer, only SGD's momentum and weight decay under these names.
+    [JsonInclude, JsonPropertyName("Momentum"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    internal float SgdMomentum { get; init; }
+
+    [JsonInclude, JsonPropertyName("WeightDecay"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    internal float SgdWeightDecay { get; init; }
 
     /// <summary>The rate schedule (null in models saved before schedules: constant).</summary>
     public LearningRateSchedule? Schedule { get; init; }

@@ -48,7 +48,7 @@ internal static class OptimizerStateFormat
         {
             state.CheckFits(sizes, kind switch
             {
-                OptimizerKind.Sgd => MlpOptimizer.Sgd(1),
+                OptimizerKind.Sgd => MlpOptimizer.Sgd(),
                 OptimizerKind.Adam => MlpOptimizer.Adam(),
                 _ => MlpOptimizer.AdamW(),
             });

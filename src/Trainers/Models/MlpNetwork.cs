@@ -1,23 +1,18 @@
-using System.Buffers;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MlNetMnist.Trainers.Models;
 
 /// <summary>
 /// A trained multi-layer perceptron as plain arrays: Linear layers with ReLU between them and a softmax
-/// at the end. This is what the model zip stores and what scores rows, in managed code, so that a loaded
-/// model needs no native library.
+/// at the end. This is what the model zip stores; <see cref="Engines.Managed.MlpScorer"/> scores rows with it in
+/// managed code, so that a loaded model needs no native library.
 /// </summary>
 public sealed class MlpNetwork
 {
     readonly int[] _sizes;
     readonly float[][] _weights; // layer l: [sizes[l+1] x sizes[l]], row-major, as PyTorch's Linear.weight
     readonly float[][] _biases;  // layer l: [sizes[l+1]]
-    readonly ScoringLayer[] _scoring; // the same layers laid out for Predict
-    readonly int _width;              // widest padded layer output
-    readonly int _scratch;            // Predict's scratch floats: two padded layer outputs and a layer input's nonzero positions
 
     /// <param name="layerSizes">Input size, each hidden size, class count: e.g. [784, 50, 10].</param>
     /// <param name="weights">One [out x in] row-major array per layer.</param>
@@ -50,9 +45,6 @@ public sealed class MlpNetwork
             _weights[l] = (float[])weights[l].Clone();
             _biases[l] = (float[])biases[l].Clone();
         }
-        _scoring = Enumerable.Range(0, layers).Select(l => new ScoringLayer(_weights[l], _biases[l], _sizes[l], _sizes[l + 1])).ToArray();
-        _width = _scoring.Max(s => s.Width);
-        _scratch = 2 * _width + _sizes[..^1].Max() + 16;
     }
 
     /// <summary>Input size, hidden sizes, class count.</summary>
@@ -75,53 +67,6 @@ public sealed class MlpNetwork
     public float[] GetBiases(int layer) => (float[])_biases[layer].Clone();
 
     /// <summary>
-    /// Class probabilities of one row: each unit is its bias plus, input by input in ascending order, one fused
-    /// multiply-add (zero inputs, which add nothing, are skipped), ReLU between layers, and a softmax.
-    /// Thread-safe: scratch space is per call. Stable for any finite features (the
-    /// softmax subtracts the largest logit first). A row with a NaN or infinite feature, or whose logits overflow
-    /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
-    /// missing (key 0) rather than some class.
-    /// </summary>
-    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities) => Predict(features, probabilities, softmax: true);
-
-    [SkipLocalsInit] // the scratch is written before it is read: zeroing it cost a sixth of a row
-    void Predict(ReadOnlySpan<float> features, Span<float> probabilities, bool softmax)
-    {
-        if (features.Length != InputSize)
-            throw new ArgumentException($"Expected {InputSize} features, got {features.Length}.", nameof(features));
-        if (probabilities.Length != ClassCount)
-            throw new ArgumentException($"Expected room for {ClassCount} probabilities, got {probabilities.Length}.", nameof(probabilities));
-        float[]? rented = null;
-        Span<float> scratch = _scratch <= 4096 ? stackalloc float[_scratch] : (rented = ArrayPool<float>.Shared.Rent(_scratch));
-        try
-        {
-            Span<float> a = scratch[.._width], b = scratch.Slice(_width, _width);
-            var nonzero = MemoryMarshal.Cast<float, int>(scratch[(2 * _width)..]);
-            int count = ScoringLayer.FindNonzero(features, nonzero, out bool finite);
-            if (!finite)
-            {
-                probabilities.Fill(float.NaN);
-                return;
-            }
-            scoped ReadOnlySpan<float> input = features;
-            for (int l = 0; l < LayerCount; l++)
-            {
-                var layer = _scoring[l];
-                if (l > 0) count = ScoringLayer.FindNonzero(input, nonzero, out _);
-                Span<float> output = l % 2 == 0 ? a : b;
-                layer.Forward(input, nonzero[..count], output, relu: l < LayerCount - 1);
-                input = output[..layer.Out];
-            }
-            input.CopyTo(probabilities);
-            if (softmax) SoftMax(probabilities);
-        }
-        finally
-        {
-            if (rented != null) ArrayPool<float>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>
     /// The same network with its outputs mapped y -> <paramref name="scale"/>·y + <paramref name="shift"/>, folded into
     /// the last layer's weights and biases: how a regression trained on a standardised label scores raw ones.
     /// </summary>
@@ -134,12 +79,6 @@ public sealed class MlpNetwork
         for (int i = 0; i < last.Length; i++) last[i] = last[i] * scale + shift;
         return new MlpNetwork(_sizes, weights, biases);
     }
-
-    /// <summary>
-    /// The raw outputs of one row (the last layer's, no softmax): a regression's prediction or a binary classifier's
-    /// logit. Arithmetic as <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>'s; a row with a NaN or infinite feature gets NaN.
-    /// </summary>
-    public void Forward(ReadOnlySpan<float> features, Span<float> outputs) => Predict(features, outputs, softmax: false);
 
     internal void Write(BinaryWriter writer)
     {
@@ -197,23 +136,6 @@ public sealed class MlpNetwork
             done += read;
         }
         return values;
-    }
-
-    /// <summary>
-    /// Softmax in place with the largest logit subtracted, so exp never overflows (TensorPrimitives.SoftMax does not
-    /// subtract it: logits above 88 gave NaN). A NaN or +infinite logit gives NaN everywhere.
-    /// </summary>
-    static void SoftMax(Span<float> logits)
-    {
-        float max = TensorPrimitives.Max(logits); // NaN when any logit is NaN
-        if (!float.IsFinite(max))
-        {
-            logits.Fill(float.NaN);
-            return;
-        }
-        TensorPrimitives.Subtract(logits, max, logits);
-        TensorPrimitives.Exp(logits, logits);
-        TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits); // the sum is at least exp(0) = 1
     }
 
     static bool AllFinite(ReadOnlySpan<float> values)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using MlNetMnist.Host.Commands;
 using MlNetMnist.Host;
 
 namespace MlNetMnist.Tests.Host;
@@ -80,7 +81,7 @@ public sealed class CliTests
         Assert.AreEqual(0, exit, error);
         StringAssert.Contains(output, "784 -> 50 -> 10");
         StringAssert.Contains(output, "39,760"); // the CLI prints invariant numbers whatever the culture (Safety/CliContractTests)
-        var (_, bytes, at) = Safety.ModelZip.ReadMlpEntry(_model);
+        var (_, bytes, at) = ModelZip.ReadMlpEntry(_model);
         StringAssert.Contains(output, $"0x{BitConverter.ToUInt32(bytes, at + 8):X8}", "the version the zip holds");
         StringAssert.Contains(output, "managed");
     }

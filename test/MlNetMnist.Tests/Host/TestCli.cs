@@ -1,3 +1,4 @@
+using MlNetMnist.Host.Commands;
 using MlNetMnist.Host;
 
 namespace MlNetMnist.Tests.Host;

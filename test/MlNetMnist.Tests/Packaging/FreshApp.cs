@@ -96,7 +96,7 @@ internal sealed class FreshApp : IDisposable
     /// <summary>A number the program printed after <paramref name="label"/>, e.g. "test accuracy 0.9694".</summary>
     public static double Number(string output, string label)
     {
-        var match = Regex.Match(output, Regex.Escape(label) + @" (\d+\.\d+)");
+        var match = Regex.Match(output, Regex.Escape(label) + @" ([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)");
         Assert.IsTrue(match.Success, $"no '{label} <number>' line in:\n{output}");
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
@@ -112,6 +112,11 @@ internal sealed class FreshApp : IDisposable
     /// <summary>A source file of test/MlNetMnist.Tests/Packaging/Apps, or any file of the repository.</summary>
     public static string RepositoryFile(params string[] parts) =>
         System.IO.File.ReadAllText(System.IO.Path.Combine([PackedFeed.RepositoryRoot, .. parts]));
+
+    /// <summary>The version Directory.Packages.props gives <paramref name="id"/>, so that an app takes what the repository builds with.</summary>
+    public static string CentralVersion(string id) =>
+        System.Xml.Linq.XDocument.Load(RepositoryFile("Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(p => (string?)p.Attribute("Include") == id).Attribute("Version")!.Value.Trim('[', ']');
 
     public static string AppSource(string name) => RepositoryFile("test", "MlNetMnist.Tests", "Packaging", "Apps", name);
 

@@ -15,7 +15,7 @@ public sealed class FreshAppTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public void Pack_WritesTheThreeLibraryPackages_WithSymbols()
+    public void Pack_WritesTheLibraryPackages_WithSymbols()
     {
         var written = Directory.GetFiles(PackedFeed.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         var expected = PackedFeed.PackageIds
@@ -45,10 +45,18 @@ public sealed class FreshAppTests
             StringAssert.StartsWith(metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")?.Value ?? "", "https://", $"{id}: repository url");
             Assert.IsTrue(entries.Contains($"lib/net10.0/{id}.xml"), $"{id}: XML docs");
             // We bind to ML.NET internals: exactly the version we compiled against, and no publicized copy rides along.
-            if (id != "MlNetMnist.Trainers.TorchSharp")
+            if (id is "MlNetMnist.DataViews" or "MlNetMnist.Trainers" or "MlNetMnist.Trainers.Serving")
                 Assert.AreEqual("[5.0.1]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML pin");
             Assert.IsFalse(entries.Any(e => e.Contains("Microsoft.ML", StringComparison.OrdinalIgnoreCase)), $"{id} carries an ML.NET assembly: {string.Join(", ", entries)}");
             Assert.AreEqual(id == "MlNetMnist.Trainers.TorchSharp", dependencies.ContainsKey("TorchSharp-cpu"), $"{id}: TorchSharp-cpu dependency");
+        }
+
+        // The core takes no web, hosting or ONNX dependency: those come with the add-ons that need them.
+        using (var core = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"MlNetMnist.Trainers.{PackedFeed.Version}.nupkg")))
+        using (var nuspec = core.GetEntry("MlNetMnist.Trainers.nuspec")!.Open())
+        {
+            var ids = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+            CollectionAssert.AreEquivalent(new[] { "MlNetMnist.DataViews", "Microsoft.ML", "System.Numerics.Tensors" }, ids, string.Join(", ", ids));
         }
 
         using var addOn = ZipFile.OpenRead(Path.Combine(PackedFeed.Directory, $"MlNetMnist.Trainers.TorchSharp.{PackedFeed.Version}.nupkg"));
@@ -105,5 +113,35 @@ public sealed class FreshAppTests
         var (packages, _) = app.RestoredPackages();
         long bin = app.BinBytes(), restored = app.RestoredBytes();
         TestContext.WriteLine($"autograd add-on: bin {bin / 1e6:F1} MB; restore {packages.Count} packages, {restored / 1e6:F1} MB: {string.Join(", ", packages)}");
+    }
+
+    [TestMethod]
+    public void ServingPackage_InAFreshApp_PoolsPredictionsFromManyThreads()
+    {
+        using var app = new FreshApp("ServingApp",
+            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Serving", PackedFeed.Version),
+             ("Microsoft.Extensions.DependencyInjection", FreshApp.CentralVersion("Microsoft.Extensions.ObjectPool"))],
+            [("Program.cs", FreshApp.AppSource("ServingApp.cs"))]);
+        app.DotNet("restore");
+        string output = app.DotNet("run", "-c", "Release");
+        TestContext.WriteLine(output);
+        Assert.AreEqual(2000, FreshApp.Number(output, "pool answers"), output);
+        Assert.AreEqual(0, FreshApp.Number(output, "mismatches"), output);
+    }
+
+    [TestMethod]
+    public void OnnxPackage_InAFreshApp_ExportsWhatOnnxRuntimeScoresAlike()
+    {
+        using var app = new FreshApp("OnnxApp",
+            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Onnx", PackedFeed.Version),
+             ("Microsoft.ML.OnnxTransformer", FreshApp.CentralVersion("Microsoft.ML.OnnxTransformer")),
+             ("Microsoft.ML.OnnxRuntime", FreshApp.CentralVersion("Microsoft.ML.OnnxRuntime"))],
+            [("Program.cs", FreshApp.AppSource("OnnxApp.cs"))]);
+        app.DotNet("restore");
+        string output = app.DotNet("run", "-c", "Release");
+        TestContext.WriteLine(output);
+        Assert.AreEqual(1000, FreshApp.Number(output, "onnx rows"), output);
+        Assert.IsTrue(FreshApp.Number(output, "largest difference") < 1e-5, output);
+        Assert.AreEqual(0, FreshApp.Number(output, "classes that differ"), output);
     }
 }

@@ -8,7 +8,8 @@ namespace MlNetMnist.Tests.Packaging;
 /// </summary>
 internal static class PackedFeed
 {
-    public static readonly string[] PackageIds = ["MlNetMnist.DataViews", "MlNetMnist.Trainers", "MlNetMnist.Trainers.TorchSharp"];
+    public static readonly string[] PackageIds =
+        ["MlNetMnist.DataViews", "MlNetMnist.Trainers", "MlNetMnist.Trainers.TorchSharp", "MlNetMnist.Trainers.Serving", "MlNetMnist.Trainers.Onnx"];
 
     static readonly Lazy<(string Directory, string Version)> _packed = new(Pack);
     static readonly HashSet<string> _packageFolders = [];

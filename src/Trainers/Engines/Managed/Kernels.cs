@@ -10,15 +10,15 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// aligned, so that one input's weights to every output are a few whole cache lines (no load straddles two);
 /// inputs come as <see cref="SparseRows"/>, and only their nonzero values are
 /// multiplied. The two big products walk the weights one block of rows at a time, a block
-/// small enough to stay in the L1 cache while every row of the batch uses it (the first layer's 784 x 64 floats,
-/// 200 KB, would not fit).
+/// small enough to stay in a core's L1 data cache while every row of the batch uses it (a whole first layer of
+/// 784 x 64 floats would not).
 /// </summary>
 internal static class Kernels
 {
     /// <summary>Columns handled together: four vectors held in registers.</summary>
     const int Chunk = 64;
 
-    /// <summary>Weight rows per block: 128 x 64 floats, 32 KB, within a 48 KB L1 data cache (see the README's benchmarks).</summary>
+    /// <summary>Weight rows per block: 128 x 64 floats, 32 KB, which the L1 data cache of current x86 cores (32 to 48 KB) holds.</summary>
     public const int BlockRows = 128;
 
     public static int Lanes => Vector512<float>.Count;
@@ -221,7 +221,7 @@ internal static class Kernels
 
     /// <summary>Cross-entropy of one row of logits against <paramref name="label"/>: log Σ exp(x - max) + max - x[label].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CrossEntropy(ReadOnlySpan<float> logits, int label)
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label)
     {
         float max = Max(logits), sum = 0;
         foreach (float x in logits) sum += MathF.Exp(x - max);
@@ -233,7 +233,7 @@ internal static class Kernels
     /// the row becomes its gradient, softmax - onehot, and its padding stays zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CrossEntropyAndGradient(Span<float> logits, int count, int label)
+    public static float SoftmaxCrossEntropyAndGradient(Span<float> logits, int count, int label)
     {
         ref float x = ref MemoryMarshal.GetReference(logits);
         var minusInfinity = Vector512.Create(float.NegativeInfinity);

@@ -124,13 +124,13 @@ internal sealed class ManagedLayer
                 OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments![0], _biasMoments[1], optimizer, learningRate, momentum, step);
             return;
         }
-        Sgd(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate, momentum,
+        SgdStep(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate, momentum,
             optimizer.WeightDecay, freshMomentum);
         if (withBiases)
-            Sgd(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
+            SgdStep(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
     }
 
-    static void Sgd(Span<float> parameter, Span<float> gradient, Span<float> buffer, float learningRate, float momentum, float weightDecay, bool fresh)
+    static void SgdStep(Span<float> parameter, Span<float> gradient, Span<float> buffer, float learningRate, float momentum, float weightDecay, bool fresh)
     {
         if (weightDecay != 0) TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
         if (momentum != 0)

@@ -31,19 +31,21 @@ public sealed class ManagedMlp : ITrainableMlp
 
     /// <param name="initial">The starting weights (copied).</param>
     /// <param name="optimizer">The optimizer it steps with.</param>
+    /// <param name="learningRate">The step size, until a schedule sets another (<see cref="LearningRate"/>).</param>
     /// <param name="threads">Threads a large batch is split between, the caller's included; 0: two, or one on a single core.</param>
     /// <param name="state">The optimizer's buffers to continue from (<see cref="ExportState"/>); null starts afresh.</param>
     /// <param name="head">The output head and loss; null: softmax cross-entropy.</param>
-    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, int threads = 0, MlpOptimizerState? state = null, MlpHead? head = null)
+    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, int threads = 0, MlpOptimizerState? state = null, MlpHead? head = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         optimizer.Validate();
+        MlpOptimizer.ValidateLearningRate(learningRate);
         _head = head ?? MlpHead.Softmax();
         _head.Validate();
         _sizes = initial.LayerSizes.ToArray();
-        (_optimizer, _learningRate, _momentum) = (optimizer, optimizer.LearningRate, optimizer.Momentum);
+        (_optimizer, _learningRate, _momentum) = (optimizer, learningRate, optimizer.Momentum);
         _layers = Enumerable.Range(0, _sizes.Length - 1)
             .Select(l => new ManagedLayer(initial.GetWeights(l), initial.GetBiases(l), _sizes[l], _sizes[l + 1], withGradients: !PlainSgd))
             .ToArray();
@@ -75,7 +77,7 @@ public sealed class ManagedMlp : ITrainableMlp
     public int Threads => _team.Size;
 
     // The step's methods and kernels are optimised from their first call: a step runs a thousand times an epoch,
-    // and the runtime's first tiers (and TensorPrimitives' precompiled code) made the first epochs slower.
+    // and would otherwise spend the first epochs in the runtime's unoptimised tiers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double TrainBatch(Batch batch)
     {
@@ -221,7 +223,7 @@ public sealed class ManagedMlp : ITrainableMlp
     {
         var batch = _batch!;
         var s = _scratch;
-        if (batch.Sparse is { } sparse)
+        if (batch is SparseBatch { Rows: var sparse })
             for (int r = from; r < to; r++)
             {
                 if (r + 2 < to) AlignedMemory.Prefetch(sparse.Row(r + 2));

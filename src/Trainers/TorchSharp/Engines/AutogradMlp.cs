@@ -22,17 +22,18 @@ public sealed class AutogradMlp : ITrainableMlp
     readonly MlpHead _head;
     long _sgdSteps;
 
-    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, MlpOptimizerState? state = null, MlpHead? head = null)
+    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null, MlpHead? head = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         optimizer.Validate();
+        MlpOptimizer.ValidateLearningRate(learningRate);
         _settings = optimizer;
         _model = Sequential.Mlp(initial);
         _optimizer = optimizer.IsAdam
-            ? new Adam(_model.Parameters(), optimizer.LearningRate, optimizer.Momentum, optimizer.Beta2, optimizer.Epsilon, optimizer.WeightDecay,
+            ? new Adam(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.Beta2, optimizer.Epsilon, optimizer.WeightDecay,
                 decoupled: optimizer.Kind == OptimizerKind.AdamW)
-            : new Sgd(_model.Parameters(), optimizer.LearningRate, optimizer.Momentum, optimizer.WeightDecay);
+            : new Sgd(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.WeightDecay);
         _head = head ?? MlpHead.Softmax();
         _head.Validate();
         if (state is not null) Import(state, initial.LayerSizes);

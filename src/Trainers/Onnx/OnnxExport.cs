@@ -1,0 +1,119 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
+using Microsoft.ML.Runtime;
+
+namespace MlNetMnist.Trainers.Onnx;
+
+/// <summary>
+/// Exports a trained pipeline with ML.NET's own converter (<c>ml.Model.ConvertToOnnx</c>), after checking that every
+/// step can be written: the converter itself stops its walk at the first step that cannot and exports the rest, which
+/// either fails with "can not be fully converted" naming nothing, or (when the step's output has the name of its input)
+/// silently writes a graph without that step.
+/// </summary>
+public static class OnnxExport
+{
+    /// <summary>
+    /// The opset written: ConvertToOnnx's default and the highest its converter knows (12). Every node of ours needs 9 at
+    /// most (Gemm, Relu, Softmax on axis 1, ArgMax, Cast, Div), which every ONNX Runtime release of the last years loads.
+    /// </summary>
+    public const int OpSet = 12;
+
+    /// <summary>
+    /// Writes <paramref name="model"/> as ONNX. The graph's inputs are the columns of <paramref name="inputSchema"/> that
+    /// the model's outputs depend on (so the label a model was trained with is not an input); its outputs are every
+    /// column the model adds (for MNIST: Features, PredictedLabel, Score, PredictedDigit).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A step of the pipeline cannot be written as ONNX: the message names it.</exception>
+    public static void Export(MLContext ml, ITransformer model, DataViewSchema inputSchema, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(ml);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ArgumentNullException.ThrowIfNull(output);
+        var input = new EmptyDataView(ml, InputsUsed(model, inputSchema));
+        CheckEveryStepExports(ml, model, input);
+        var added = Added(input.Schema, model.GetOutputSchema(input.Schema)).Select(c => c.Name).ToArray();
+        try
+        {
+            ml.Model.ConvertToOnnx(model, input, output, added);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("can not be fully converted"))
+        {
+            throw new InvalidOperationException(
+                $"ML.NET's ONNX converter could not write one of the columns {string.Join(", ", added)}: a step declined " +
+                $"its column (for instance MapKeyToValue to a type ONNX's LabelEncoder lacks). {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads the schema a model zip was saved with, then exports it.</summary>
+    public static void Export(MLContext ml, string modelZip, Stream output)
+    {
+        var model = ml.Model.Load(modelZip, out var inputSchema);
+        Export(ml, model, inputSchema, output);
+    }
+
+    /// <summary>
+    /// The input columns that the columns the model adds depend on, so that the label and passengers are not inputs of
+    /// the graph; all of them when the model will not bind without the rest (a MapValueToKey of the label inside it).
+    /// </summary>
+    static DataViewSchema InputsUsed(ITransformer model, DataViewSchema inputSchema)
+    {
+        var mapper = model.GetRowToRowMapper(inputSchema);
+        var used = mapper.GetDependencies(Added(inputSchema, mapper.OutputSchema)).Select(c => c.Index).ToHashSet();
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema.Where(c => used.Contains(c.Index) && !c.IsHidden));
+        var schema = builder.ToSchema();
+        try
+        {
+            model.GetOutputSchema(schema);
+            return schema;
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException) // "Could not find input column"
+        {
+            return inputSchema;
+        }
+    }
+
+    /// <summary>The opsets an ONNX file imports (domain "" is the main one) and the operator of each node, in order.</summary>
+    public static (IReadOnlyList<(string Domain, long Version)> OpSets, IReadOnlyList<string> Operators) ReadGraph(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var proto = OnnxCSharpToProtoWrapper.ModelProto.Parser.ParseFrom(stream);
+        return (proto.OpsetImport.Select(o => (o.Domain, o.Version)).ToArray(), proto.Graph.Node.Select(n => n.OpType).ToArray());
+    }
+
+    /// <summary>Applies the steps one at a time and asks each data view it adds whether it can write itself as ONNX.</summary>
+    static void CheckEveryStepExports(MLContext ml, ITransformer model, IDataView input)
+    {
+        var ctx = new OnnxContextImpl(ml, "check", "ML.NET", "0", 0, "machinelearning.dotnet", OnnxVersion.Stable, OpSet);
+        IDataView view = input;
+        foreach (var step in Steps(model))
+        {
+            var next = step.Transform(view);
+            for (var v = next; v != view && v is IDataTransform transform; v = transform.Source)
+                if (transform is not ITransformCanSaveOnnx onnx || !onnx.CanSaveOnnx(ctx))
+                {
+                    var made = Added(view.Schema, next.Schema).Select(c => $"'{c.Name}'");
+                    throw new InvalidOperationException(
+                        $"The pipeline cannot be exported to ONNX: its step {Name(step)} (making {string.Join(", ", made)}) " +
+                        "has no ONNX export. Export the steps before and after it, or replace it with one that exports.");
+                }
+            view = next;
+        }
+    }
+
+    /// <summary>The visible columns of <paramref name="after"/> that are not <paramref name="before"/>'s passed through.</summary>
+    static IEnumerable<DataViewSchema.Column> Added(DataViewSchema before, DataViewSchema after) =>
+        after.Where(c => !c.IsHidden && (before.GetColumnOrNull(c.Name) is not { } old || !old.Type.Equals(c.Type) || c.Index >= before.Count));
+
+    static IEnumerable<ITransformer> Steps(ITransformer model) =>
+        model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : [model];
+
+    static string Name(ITransformer step)
+    {
+        var type = step.GetType();
+        if (!type.IsGenericType) return type.Name;
+        return $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(a => a.Name))}>";
+    }
+}
