@@ -3,7 +3,7 @@ namespace MlNetMnist.DataViews;
 /// <summary>
 /// One minibatch as the DataLoader hands it out: the rows' features as one contiguous row-major block, and their
 /// labels. A batch is valid until the enumerator that produced it moves on (its buffers are then reused): copy out
-/// whatever must outlive the loop body. An engine that keeps features another way derives its own batch from this one.
+/// whatever must outlive the loop body. A batch that keeps its features another way derives from this one.
 /// </summary>
 public class Batch
 {

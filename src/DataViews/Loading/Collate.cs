@@ -23,7 +23,7 @@ public static class Collates
 /// <summary>
 /// Makes batches into storage of its own, which the next batch it makes reuses: a <see cref="Collate"/> together with
 /// the buffers it fills. The DataLoader holds one per batch in flight. The lesson's is <see cref="DenseCollator"/>;
-/// an engine that wants its batches in another form brings its own.
+/// a consumer that wants its batches in another form brings its own.
 /// </summary>
 public interface ICollator
 {

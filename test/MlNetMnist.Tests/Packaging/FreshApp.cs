@@ -115,7 +115,7 @@ internal sealed class FreshApp : IDisposable
 
     /// <summary>The version Directory.Packages.props gives <paramref name="id"/>, so that an app takes what the repository builds with.</summary>
     public static string CentralVersion(string id) =>
-        System.Xml.Linq.XDocument.Load(RepositoryFile("Directory.Packages.props")).Descendants("PackageVersion")
+        System.Xml.Linq.XDocument.Load(System.IO.Path.Combine(PackedFeed.RepositoryRoot, "Directory.Packages.props")).Descendants("PackageVersion")
             .Single(p => (string?)p.Attribute("Include") == id).Attribute("Version")!.Value.Trim('[', ']');
 
     public static string AppSource(string name) => RepositoryFile("test", "MlNetMnist.Tests", "Packaging", "Apps", name);

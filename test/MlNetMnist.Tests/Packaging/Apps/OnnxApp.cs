@@ -1,5 +1,6 @@
 // A fresh app's use of the ONNX package: the checked export of the lesson's pipeline, scored back by ONNX Runtime.
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Onnx;
