@@ -1,6 +1,6 @@
+using System.Numerics.Tensors;
 using System.Text.Json.Serialization;
 using MlNetMnist.DataViews;
-using MlNetMnist.Trainers.Engines.Managed;
 using MlNetMnist.Trainers.Learning;
 
 namespace MlNetMnist.Trainers.Engines;
@@ -24,7 +24,8 @@ public enum HeadKind
 /// one network, three tasks. A row's loss counts with its weight (the example weight times its class's weight), and a
 /// batch's loss is the weighted mean, so a row of weight 0 does not count. A regression head compares the output with
 /// the target standardised by <see cref="TargetMean"/> and <see cref="TargetScale"/> (the trainer folds them back into
-/// the last layer afterwards). The row-level arithmetic here is the managed engine's and every engine's evaluation.
+/// the last layer afterwards). The row-level arithmetic here is every engine's evaluation; the managed engine's training
+/// step adds the gradient (HeadKernels), the autograd engine writes the loss on tensors (HeadLoss).
 /// </summary>
 public sealed record MlpHead
 {
@@ -96,7 +97,7 @@ public sealed record MlpHead
         switch (Kind)
         {
             case HeadKind.Softmax:
-                return Kernels.SoftmaxCrossEntropy(outputs, label);
+                return SoftmaxCrossEntropy(outputs, label);
             case HeadKind.Logistic:
                 return LogLoss(outputs[0], label);
             case HeadKind.Squared:
@@ -108,38 +109,28 @@ public sealed record MlpHead
         }
     }
 
-    /// <summary>
-    /// The (unweighted) loss of one row, returned, and its gradient with respect to the outputs written in their place:
-    /// <paramref name="padded"/> holds the <paramref name="count"/> outputs padded with zeros to whole vectors, and the
-    /// padding stays zero.
-    /// </summary>
-    internal float LossAndGradient(Span<float> padded, int count, int label, float target)
-    {
-        if (Kind == HeadKind.Softmax) return Kernels.SoftmaxCrossEntropyAndGradient(padded, count, label);
-        float z = padded[0], loss = Loss(padded[..1], label, target);
-        padded[0] = Kind switch
-        {
-            HeadKind.Logistic => Sigmoid(z) - label,
-            HeadKind.Squared => 2 * (z - target),
-            _ => Math.Clamp(z - target, -HuberDelta, HuberDelta),
-        };
-        return loss;
-    }
-
     /// <summary>One row's contribution to the evaluation sums, counted with <paramref name="weight"/>.</summary>
     public EvaluationSums Evaluate(ReadOnlySpan<float> outputs, int label, float target, float weight)
     {
         double loss = weight * (double)Loss(outputs, label, target);
         return Kind switch
         {
-            HeadKind.Softmax => new(loss, weight, Kernels.IndexOfMax(outputs) == label ? weight : 0),
+            HeadKind.Softmax => new(loss, weight, TensorPrimitives.IndexOfMax(outputs) == label ? weight : 0),
             HeadKind.Logistic => new(loss, weight, (outputs[0] > 0 ? 1 : 0) == label ? weight : 0),
             _ => new(loss, weight, 0, weight * (double)(outputs[0] - target) * (outputs[0] - target), weight * (double)target, weight * (double)target * target),
         };
     }
 
+    /// <summary>Cross-entropy of one row of logits: log Σ exp(x - max) + max - x[label].</summary>
+    static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label)
+    {
+        float max = TensorPrimitives.Max(logits), sum = 0;
+        foreach (float x in logits) sum += MathF.Exp(x - max);
+        return max + MathF.Log(sum) - logits[label];
+    }
+
     /// <summary>log(1 + exp(z)) - y·z, without overflow for any finite z.</summary>
     static float LogLoss(float z, int label) => MathF.Max(z, 0) - label * z + MathF.Log(1 + MathF.Exp(-MathF.Abs(z)));
 
-    static float Sigmoid(float z) => z >= 0 ? 1 / (1 + MathF.Exp(-z)) : MathF.Exp(z) / (1 + MathF.Exp(z));
+    internal static float Sigmoid(float z) => z >= 0 ? 1 / (1 + MathF.Exp(-z)) : MathF.Exp(z) / (1 + MathF.Exp(z));
 }
