@@ -8,6 +8,26 @@ namespace MlNetMnist.Host;
 internal static class Plots
 {
     /// <summary>
+    /// Loads ScottPlot, SkiaSharp's native library and the fonts on a thread-pool thread, by drawing a small plot in
+    /// memory, so that a command that writes a PNG after its main work (training, scoring, on the other core) finds
+    /// them ready. Await it before drawing; a failure here is left for the real drawing to report.
+    /// </summary>
+    public static Task WarmUpAsync() => Task.Run(() =>
+    {
+        try
+        {
+            var plot = new Plot();
+            plot.Add.Scatter(new double[] { 0, 1 }, new double[] { 0, 1 });
+            plot.Title("warm-up");
+            plot.GetImageBytes(64, 64, ImageFormat.Png);
+        }
+        catch (Exception)
+        {
+            // The PNG the command writes will fail with its own message.
+        }
+    });
+
+    /// <summary>
     /// Two stacked panels on one epoch axis: train and validation loss above, validation accuracy below, each on its own
     /// scale (on a shared plot the accuracy, 0.96 to 0.97, would cross the loss lines for no reason). train always
     /// validates, so every epoch has both.

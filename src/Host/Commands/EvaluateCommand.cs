@@ -20,6 +20,7 @@ internal static class EvaluateCommand
         command.SetAction(async (parse, cancellation) =>
         {
             var modelFile = parse.GetValue(model)!;
+            var plotting = Plots.WarmUpAsync(); // the confusion PNG comes last; its libraries load meanwhile
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, modelFile);
             var rows = CommonOptions.PickSplit(ml.Data.LoadMnist(await CommonOptions.FilesAsync(parse.GetValue(data), null, cancellation)), parse.GetValue(split)!);
@@ -39,6 +40,7 @@ internal static class EvaluateCommand
             console.Write(confusion);
 
             string png = parse.GetValue(output)?.FullName ?? Path.ChangeExtension(modelFile.FullName, ".confusion.png");
+            await plotting;
             Atomic.Write(png, temp => Plots.Confusion(metrics.ConfusionMatrix.Counts, classes, parse.GetValue(split)!, temp));
             console.MarkupLine($"wrote [bold]{Markup.Escape(png)}[/]");
             return Cli.Success;

@@ -21,6 +21,7 @@ internal static class InfoCommand
             var table = new Table().AddColumns("property", "value");
             table.AddRow("layers", string.Join(" -> ", mlp.Network.LayerSizes));
             table.AddRow("parameters", mlp.Network.ParameterCount.ToString("N0"));
+            table.AddRow("weights SHA-256", mlp.Network.WeightsSha256());
             table.AddRow("format version", $"0x{mlp.StoredFormatVersion:X8}");
             table.AddRow("epochs", t.Epochs.ToString());
             table.AddRow("batch size", t.BatchSize.ToString());
@@ -29,6 +30,7 @@ internal static class InfoCommand
             table.AddRow("early stopping", t.EarlyStopping is { } stop
                 ? $"on {stop.Metric}, patience {stop.Patience}, min delta {stop.MinDelta}" + (t.HeldOutRows > 0 ? $", {t.HeldOutRows:N0} training rows held out" : "")
                   + (t.BestEpoch is int best ? $"; kept epoch {best}" : "")
+                  + (mlp.EarlyStoppingBest is { } carried ? $"; best so far epoch {carried.Epoch} (checkpoint)" : "")
                 : "off");
             table.AddRow("optimizer state", mlp.OptimizerState is { } state ? $"{state.Kind.ToString().ToLowerInvariant()}, {state.Steps:N0} steps, {state.Moments.Count} buffers (resumable)" : "none");
             table.AddRow("seed", t.Seed.ToString());

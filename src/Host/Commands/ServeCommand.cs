@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MlNetMnist.Host.Serving;
 using Spectre.Console;
@@ -27,6 +28,7 @@ internal static class ServeCommand
             {
                 throw new BadArgumentException($"--urls: {e.Message}");
             }
+            var tally = app.Services.GetRequiredService<RequestTally>();
             await using (app)
             {
                 await app.StartAsync(cancellation);
@@ -34,6 +36,7 @@ internal static class ServeCommand
                 // Ends on Ctrl+C (the token) or on SIGTERM (the host's own lifetime), stopping the server gracefully.
                 await app.WaitForShutdownAsync(cancellation);
             }
+            console.MarkupLine($"stopped: answered {tally.Started - tally.Running:N0} requests, {tally.Running} unfinished.");
             return Cli.Success;
         });
         return command;

@@ -34,6 +34,13 @@ internal static class TrainCommand
         {
             Description = "Continue training this model zip up to --epochs in all, with its optimizer state; options not given are the model's.",
         }.AcceptExistingOnly();
+        var checkpoint = new Option<FileInfo>("--checkpoint")
+        {
+            Description = "After every epoch (or every --checkpoint-every), save the model so far to this zip (atomically; --resume continues it, " +
+                          "info, evaluate and serve read it); with --early-stopping also the best epoch's model, NAME.best.zip.",
+        };
+        checkpoint.Validators.Add(CommonOptions.OutputFile);
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Epochs between checkpoints.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.AtLeast(1) };
         var workers = new Option<int?>("--workers")
         {
             Description = "DataLoader worker threads (0: batches built on the training thread; default: one, or none when the step takes both cores).",
@@ -45,7 +52,7 @@ internal static class TrainCommand
         output.Validators.Add(CommonOptions.OutputFile);
         var command = new Command("train", "Train the MLP on MNIST and save the model zip.") 
         {
-            data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, workers, engine, seed, output,
+            data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, checkpoint, checkpointEvery, workers, engine, seed, output,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -54,7 +61,7 @@ internal static class TrainCommand
             var options = start is null ? new MlpOptions() : MlpOptions.ContinuingFrom(start);
             bool Given(Option option) => start is null || parse.GetResult(option) is { Implicit: false };
             if (Given(hidden)) options.HiddenLayers = parse.GetValue(hidden)!;
-            options.Epochs = parse.GetValue(epochs);
+            if (Given(epochs)) options.Epochs = parse.GetValue(epochs);
             if (Given(batchSize)) options.BatchSize = parse.GetValue(batchSize);
             if (Given(optimizer)) options.Optimizer = RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!);
             if (parse.GetValue(lr) is float rate) options.LearningRate = rate;
@@ -65,6 +72,8 @@ internal static class TrainCommand
             if (Given(engine)) options.Engine = parse.GetValue(engine)!;
             options.NumWorkers = parse.GetValue(workers);
             options.CancellationToken = cancellation;
+            if (parse.GetValue(checkpoint) is { } path)
+                options.Checkpoint = new MlpCheckpointOptions { Path = path.FullName, EveryEpochs = parse.GetValue(checkpointEvery) };
             await RunAsync(console, parse.GetValue(data), options, start, parse.GetValue(output)!, cancellation);
             return Cli.Success;
         });
@@ -80,19 +89,20 @@ internal static class TrainCommand
             ? await console.Progress().StartAsync(progress => DownloadAsync(progress, dataDir, cancellation))
             : await CommonOptions.FilesAsync(dataDir, null, cancellation);
 
+        var plotting = Plots.WarmUpAsync(); // the curves PNG comes last; its libraries load meanwhile
         var ml = new MLContext(seed: options.Seed);
         var splits = ml.Data.LoadMnist(files);
         var scale = ml.Transforms.ScalePixels("Features", "Pixels").Fit(splits.Train);
         options.ValidationData = scale.Transform(splits.Valid);
         var trainer = ml.MulticlassClassification.Trainers.Mlp(options);
         var features = scale.Transform(splits.Train);
-        // The pipeline's three steps by hand: a continued model goes through the trainer's Fit(data, model).
-        ITransformer Fit()
-        {
-            var mlpStep = start is null ? trainer.Fit(features) : trainer.Fit(features, start);
-            var keys = ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel").Fit(mlpStep.Transform(features));
-            return new TransformerChain<ITransformer>(scale, mlpStep, keys);
-        }
+        // The pipeline's three steps by hand: a continued model goes through the trainer's Fit(data, model). Checkpoints
+        // hold the same pipeline, so that they load wherever the final zip does.
+        ITransformer Pipeline(ITransformer mlpStep) => new TransformerChain<ITransformer>(scale, mlpStep,
+            ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel").Fit(mlpStep.Transform(features)));
+        if (options.Checkpoint is { } checkpoint)
+            (checkpoint.Pipeline, checkpoint.InputSchema) = (Pipeline, splits.Train.Schema);
+        ITransformer Fit() => Pipeline(start is null ? trainer.Fit(features) : trainer.Fit(features, start));
 
         var model = live
             ? console.Progress()
@@ -121,6 +131,7 @@ internal static class TrainCommand
             Test = new { test.MicroAccuracy, test.MacroAccuracy, test.LogLoss, test.PerClassLogLoss },
         }, new JsonSerializerOptions { WriteIndented = true })));
         string curvesPath = Path.ChangeExtension(output.FullName, ".curves.png");
+        await plotting;
         Atomic.Write(curvesPath, temp => Plots.Curves(mlp.Training.History, temp));
         console.MarkupLine($"saved [bold]{Markup.Escape(output.FullName)}[/], {Markup.Escape(Path.GetFileName(metricsPath))}, {Markup.Escape(Path.GetFileName(curvesPath))}");
     }

@@ -12,6 +12,7 @@ using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Serving;
+using OpenTelemetry.Metrics;
 
 namespace MlNetMnist.Host.Serving;
 
@@ -32,10 +33,24 @@ internal static class ServeApp
             pool.ModelPath = options.ModelPath;
             pool.WatchForChanges = options.Watch;
         });
+        builder.Services.AddSingleton<ServeMetrics>();
+        builder.Services.AddSingleton<RequestTally>();
+        // ASP.NET Core's own request metrics (http.server.request.duration by route and status) and ours, scraped fresh each time.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddAspNetCoreInstrumentation()
+            .AddMeter(ServeMetrics.MeterName)
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
         // Load the model now: a bad file fails `serve` at start rather than the first request.
         var pool = app.Services.GetRequiredService<PredictionEnginePool<Digit, DigitPrediction>>();
+        var served = app.Services.GetRequiredService<ServeMetrics>();
+        var tally = app.Services.GetRequiredService<RequestTally>();
+        app.Use((context, next) => tally.Track(() => next(context)));
+        // SIGTERM or Ctrl+C: Kestrel stops accepting connections, then waits for the requests it accepted to finish.
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MlNetMnist.Serve");
+        app.Lifetime.ApplicationStopping.Register(() =>
+            log.LogInformation("Stopping: no new connections; finishing {Running} requests in flight", tally.Running));
         // Whatever escapes a handler: a one-line JSON 500, never a stack trace.
         app.UseExceptionHandler(error => error.Run(context =>
         {
@@ -47,6 +62,7 @@ internal static class ServeApp
         app.MapGet("/", () => Results.Content(Page.Value, "text/html; charset=utf-8"));
         app.MapGet("/health", () => Results.Json(new { status = "ok", model = pool.Current.Id }));
         app.MapGet("/model", () => Results.Json(Describe(pool.Current), Indented));
+        app.MapPrometheusScrapingEndpoint().DisableHttpMetrics(); // GET /metrics; scrapes are not counted as requests
         app.MapPost("/predict", async (HttpContext context) =>
         {
             byte[] body;
@@ -65,6 +81,7 @@ internal static class ServeApp
                 var digit = PredictInput.Parse(body);
                 var model = pool.Current; // read once: the answer and its identity come from one model
                 var prediction = model.Predict(digit);
+                served.Predicted(prediction.PredictedDigit);
                 return Results.Json(new PredictResponse(prediction.PredictedDigit, prediction.Score, model.Id));
             }
             catch (BadRequestException e)
@@ -95,7 +112,10 @@ internal static class ServeApp
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
-    /// <summary>GET /model: the layers and training recipe stored in the zip, and the test metrics `train` wrote beside it.</summary>
+    /// <summary>
+    /// GET /model: the model's identity, layers, the training recipe and history stored in the zip, and the test metrics
+    /// `train` wrote beside it; nothing about where the server keeps its files.
+    /// </summary>
     static object Describe(ServedModel<Digit, DigitPrediction> model)
     {
         var mlp = (model.Model as IEnumerable<ITransformer> ?? [model.Model])
@@ -104,7 +124,7 @@ internal static class ServeApp
         {
             id = model.Id,
             sha256 = model.Sha256,
-            file = model.Path,
+            weightsSha256 = mlp?.Network.WeightsSha256(),
             loadedAt = model.LoadedAt,
             layers = mlp?.Network.LayerSizes,
             parameters = mlp?.Network.ParameterCount,

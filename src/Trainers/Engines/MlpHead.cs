@@ -121,11 +121,18 @@ public sealed record MlpHead
         };
     }
 
-    /// <summary>Cross-entropy of one row of logits: log Σ exp(x - max) + max - x[label].</summary>
+    /// <summary>
+    /// ln 2^-64: softmax terms exp(x - max) below 2^-64 cannot change a sum of at least 1, so they are left out rather
+    /// than computed into subnormal floats (the managed kernels' training step leaves out the same terms).
+    /// </summary>
+    internal const float NegligibleSoftmaxExponent = -44.3614196f;
+
+    /// <summary>Cross-entropy of one row of logits: log Σ exp(x - max) + max - x[label], negligible terms left out.</summary>
     static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label)
     {
         float max = TensorPrimitives.Max(logits), sum = 0;
-        foreach (float x in logits) sum += MathF.Exp(x - max);
+        foreach (float x in logits)
+            if (x - max >= NegligibleSoftmaxExponent) sum += MathF.Exp(x - max);
         return max + MathF.Log(sum) - logits[label];
     }
 

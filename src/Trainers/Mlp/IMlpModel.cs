@@ -14,4 +14,10 @@ public interface IMlpModel
 
     /// <summary>The optimizer's buffers and step count when training ended; null in models saved before they were stored.</summary>
     MlpOptimizerState? OptimizerState { get; }
+
+    /// <summary>
+    /// In a checkpoint of a fit with early stopping (<see cref="MlpCheckpointOptions"/>): the best epoch so far when it
+    /// is not the last one, whose weights the fit returns if no later epoch improves on it. Null in other models.
+    /// </summary>
+    MlpBestEpoch? EarlyStoppingBest { get; }
 }

@@ -61,8 +61,13 @@ public sealed class MlpBinaryTrainer : TrainerEstimatorBase<BinaryPredictionTran
 
     protected override CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> TrainModelCore(TrainContext context)
     {
-        var (network, training, state) = MlpTrainerCore.Train(Host, _options, MlpTask.BinaryClassification, context);
-        var logit = new MlpScoreModelParameters(Host, network, training, state);
+        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.BinaryClassification, context, (fit, schema) => MakeTransformer(Model(fit), schema));
+        return Model(trained);
+    }
+
+    CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> Model(MlpFitResult fit)
+    {
+        var logit = new MlpScoreModelParameters(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
         // Probability = 1 / (1 + exp(slope·score + offset)) = sigmoid(score): the log-loss the network was trained on.
         return new ValueMapperCalibratedModelParameters<MlpScoreModelParameters, PlattCalibrator>(Host, logit, new PlattCalibrator(Host, slope: -1, offset: 0));
     }

@@ -17,8 +17,12 @@ internal static class MlpFit
     /// <summary>More classes than this is almost surely an ID column taken for a label (and an output layer of millions of weights).</summary>
     internal const int MaxClasses = 1 << 16;
 
+    /// <summary>
+    /// Trains a fresh model for <paramref name="task"/>, or continues <paramref name="start"/>, on <paramref name="trainData"/>
+    /// as <paramref name="options"/> say; <paramref name="transformer"/> makes the trainer's transformer of a fit result, for checkpoints.
+    /// </summary>
     public static MlpFitResult Run(IHost host, MlpOptions options, MlpTask task, IDataView trainData, IDataView? validData, int seed,
-        IMlpModel? start = null)
+        MlpFitResult? start, Func<MlpFitResult, ITransformer> transformer)
     {
         var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
         if (train.Count == 0)
@@ -44,39 +48,45 @@ internal static class MlpFit
         var optimizer = options.Optimizer;
         int firstEpoch = start is null ? 0 : CheckContinuable(host, start, sizes, options.Epochs);
         var engine = options.Engine;
-        // A regression model is stored on raw targets: continuing, its last layer goes back to the standardised ones.
-        var startNetwork = start is null ? null : head.IsRegression ? start.Network.WithOutputAffine(1 / head.TargetScale, -head.TargetMean / head.TargetScale) : start.Network;
-        using var model = startNetwork is null
+        // The layers continue as trained (a regression's on the standardised target), so a continued fit is exact.
+        using var model = start is null
             ? engine.Create(sizes, seed, optimizer, options.EffectiveLearningRate, head)
-            : engine.Create(startNetwork, optimizer, options.EffectiveLearningRate, start!.OptimizerState?.Kind == optimizer.Kind ? start.OptimizerState : null, head);
+            : engine.Create(start.Network, optimizer, options.EffectiveLearningRate, start.State?.Kind == optimizer.Kind ? start.State : null, head);
         var early = options.EarlyStopping is null ? null : new EarlyStoppingCallback(model, options.EarlyStopping);
+        if (start is { Training.History: [.., var last] })
+            early?.Continue(start.Training.History, start.Training.BestEpoch ?? last.Epoch, start.EarlyStoppingBest);
+
+        MlpTrainingInfo Info(IReadOnlyList<EpochMetrics> history, int? best) => new(options.HiddenLayers.ToArray(), options.Epochs,
+            options.BatchSize, options.EffectiveLearningRate, seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
+        {
+            Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
+            BestEpoch = best, HeldOutRows = heldOut, Task = task, Head = head,
+        };
+        // What the fit returns after this fit's epochs so far: with early stopping, the best epoch's weights when that is not the last.
+        MlpFitResult Result(IReadOnlyList<EpochMetrics> history) => early?.Best is { } kept && kept.Epoch != history[^1].Epoch
+            ? new(kept.Network, Info(history, kept.Epoch), kept.State)
+            : new(model.ToNetwork(), Info(history, null), model.ExportState());
+        // What a later fit continues from: the last epoch's weights and state, and the best epoch's when it is another.
+        MlpFitResult Resumable(IReadOnlyList<EpochMetrics> history) => new(model.ToNetwork(), Info(history, null), model.ExportState(),
+            early?.Best is { } kept && kept.Epoch != history[^1].Epoch ? new MlpBestEpoch(kept.Epoch, kept.Network, kept.State) : null);
+
         LearnerCallback[] callbacks =
         [
             new HostAliveCallback(host),
             new ScheduleCallback(model, options.Schedule, options.EffectiveLearningRate, optimizer.Momentum),
             .. early is null ? Array.Empty<LearnerCallback>() : [early],
             .. options.Callbacks,
+            .. options.Checkpoint is null ? Array.Empty<LearnerCallback>()
+                : [new MlpCheckpointCallback(options.Checkpoint, Resumable, Result, early, transformer, trainData.Schema)],
         ];
-        var history = new Learner(model, train.Batches, valid?.Batches, callbacks).Fit(options.Epochs, options.Progress, options.CancellationToken, firstEpoch);
-
-        var (network, state, best) = early?.Best is { } kept && kept.Epoch != history[^1].Epoch
-            ? (kept.Network, kept.State, (int?)kept.Epoch)
-            : (model.ToNetwork(), model.ExportState(), null);
-        if (head.IsRegression) network = network.WithOutputAffine(head.TargetScale, head.TargetMean); // a plain MLP on raw targets
-        var info = new MlpTrainingInfo(options.HiddenLayers.ToArray(), options.Epochs, options.BatchSize, options.EffectiveLearningRate,
-            seed, options.Shuffle, train.Count, [.. start?.Training.History ?? [], .. history])
-        {
-            Engine = engine.Name, Optimizer = optimizer, Schedule = options.Schedule, EarlyStopping = options.EarlyStopping,
-            BestEpoch = best, HeldOutRows = heldOut, Task = task, Head = head,
-        };
-        return new MlpFitResult(network, info, state);
+        return Result(new Learner(model, train.Batches, valid?.Batches, callbacks).Fit(options.Epochs, options.Progress, options.CancellationToken, firstEpoch));
     }
 
     /// <summary>
     /// The task's head: its class weights (given, or balanced from the training rows), or for regression the loss and
     /// the label's standardisation (the training rows' weighted mean and deviation; a continued model keeps its own).
     /// </summary>
-    static MlpHead Head(IHost host, MlpOptions options, MlpTask task, TrainingRows train, IMlpModel? start)
+    static MlpHead Head(IHost host, MlpOptions options, MlpTask task, TrainingRows train, MlpFitResult? start)
     {
         bool needsStatistics = task == MlpTask.Regression ? start?.Training.Head is null : options.BalanceClasses;
         var statistics = needsStatistics ? RowStatistics.Of(train.Batches, train.ClassCount, options.CancellationToken) : null;
@@ -94,7 +104,7 @@ internal static class MlpFit
     }
 
     /// <summary>The epoch to continue from; throws unless the model has the layer sizes these options and data make and epochs are left.</summary>
-    static int CheckContinuable(IHost host, IMlpModel start, int[] sizes, int epochs)
+    static int CheckContinuable(IHost host, MlpFitResult start, int[] sizes, int epochs)
     {
         if (!start.Network.LayerSizes.SequenceEqual(sizes))
             throw host.Except($"Cannot continue training: the model's layers are {string.Join("-", start.Network.LayerSizes)}, " +
@@ -124,5 +134,9 @@ internal static class MlpFit
     }
 }
 
-/// <summary>What a fit made: the trained layers (a regression's on raw targets), how they were trained, and the optimizer's state.</summary>
-internal sealed record MlpFitResult(MlpNetwork Network, MlpTrainingInfo Training, MlpOptimizerState? State);
+/// <summary>
+/// What a fit made, or what one continues from: the layers as trained (a regression's on the standardised target; the
+/// model parameters fold the standardisation in), how they were trained, the optimizer's state, and a checkpoint's
+/// early-stopping best epoch when it is not the last.
+/// </summary>
+internal sealed record MlpFitResult(MlpNetwork Network, MlpTrainingInfo Training, MlpOptimizerState? State, MlpBestEpoch? EarlyStoppingBest = null);

@@ -40,13 +40,15 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     readonly VectorDataViewType _outputType;
     readonly MlpScorer _scorer;
 
-    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null)
+    internal MlpModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState = null,
+        MlpBestEpoch? earlyStoppingBest = null)
         : base(env, LoaderSignature)
     {
         Network = network;
         Training = training;
         StoredFormatVersion = FormatVersion;
         OptimizerState = optimizerState;
+        EarlyStoppingBest = earlyStoppingBest;
         _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, network.ClassCount);
         _scorer = new MlpScorer(network);
@@ -64,9 +66,11 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         //   per layer: float[out*in] weights, float[out] biases (little-endian)
         //   string: training info as JSON (options and per-epoch history)
         //   the optimizer state (OptimizerStateFormat), so that training can resume exactly
+        //   optional, absent in zips of earlier builds (whose readers ignore it): byte 0 (none) or 1, then the early-stopping
+        //   best epoch of a checkpoint: int epoch, its network as above, its optimizer state (OptimizerStateFormat)
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
-        (Network, Training, OptimizerState) = MlpPayload.Read(ctx.Reader, where, sealedPayload: ctx.Header.ModelVerWritten >= 0x00010002);
+        (Network, Training, OptimizerState, EarlyStoppingBest) = MlpPayload.Read(ctx.Reader, where, sealedPayload: ctx.Header.ModelVerWritten >= 0x00010002);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
         _scorer = new MlpScorer(Network);
@@ -92,13 +96,16 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     /// <summary>The optimizer's buffers and step count when training ended, to continue from; null in models of format 0x00010001.</summary>
     public MlpOptimizerState? OptimizerState { get; }
 
+    /// <inheritdoc/>
+    public MlpBestEpoch? EarlyStoppingBest { get; }
+
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
     protected override void SaveCore(ModelSaveContext ctx)
     {
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
-        MlpPayload.Write(ctx.Writer, Network, Training, OptimizerState);
+        MlpPayload.Write(ctx.Writer, Network, Training, OptimizerState, EarlyStoppingBest);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

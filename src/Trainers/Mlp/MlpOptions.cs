@@ -84,6 +84,12 @@ public sealed class MlpOptions
     /// <summary>Stop when the validation metric stops improving and keep the best epoch's weights; null: train every epoch.</summary>
     public EarlyStoppingOptions? EarlyStopping { get; set; }
 
+    /// <summary>
+    /// Save a checkpoint (the model with its optimizer state and history, atomically) after every epoch or every N, which
+    /// <c>Fit(data, model)</c> continues bit for bit; null: none.
+    /// </summary>
+    public MlpCheckpointOptions? Checkpoint { get; set; }
+
     /// <summary>Your own callbacks, run by the training loop with its own (metrics at order 0, progress at 10).</summary>
     public IList<LearnerCallback> Callbacks { get; set; } = [];
 
@@ -151,6 +157,7 @@ public sealed class MlpOptions
         (Optimizer ?? throw new ArgumentNullException(nameof(Optimizer), "Optimizer must be an optimizer (MlpOptimizer.Sgd() for the lesson's), got null.")).Validate();
         (Schedule ?? throw new ArgumentNullException(nameof(Schedule), "Schedule must be a schedule (LearningRateSchedule.Constant for none), got null.")).Validate();
         EarlyStopping?.Validate();
+        Checkpoint?.Validate();
         if (Callbacks is null || Callbacks.Any(c => c is null)) throw new ArgumentNullException(nameof(Callbacks), "Callbacks must be a list of callbacks, without nulls.");
         if (Engine is null) throw new ArgumentNullException(nameof(Engine), "Engine must name an engine.");
     }

@@ -9,12 +9,13 @@ namespace MlNetMnist.Trainers;
 /// <summary>
 /// The MLP's entry in the model zip, for every task's model parameters: int payload length; the payload; byte[32] its
 /// SHA-256, so that a changed byte is an error, not another model (ML.NET stores entries uncompressed and .NET's zip
-/// reader does not check their CRC). The payload: the network (<see cref="MlpNetwork"/>), the training info as JSON, the
-/// optimizer state (<see cref="OptimizerStateFormat"/>).
+/// reader does not check their CRC). The payload: the network as trained (<see cref="MlpNetwork"/>), the training info as
+/// JSON, the optimizer state (<see cref="OptimizerStateFormat"/>), then, absent in zips of earlier builds (whose readers
+/// ignore it), byte 0 (none) or 1 and a checkpoint's early-stopping best epoch: int epoch, its network, its optimizer state.
 /// </summary>
 internal static class MlpPayload
 {
-    public static void Write(BinaryWriter target, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? state)
+    public static void Write(BinaryWriter target, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? state, MlpBestEpoch? best)
     {
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
@@ -22,6 +23,13 @@ internal static class MlpPayload
             network.Write(writer);
             writer.Write(JsonSerializer.Serialize(training));
             OptimizerStateFormat.Write(writer, state);
+            writer.Write(best is null ? (byte)0 : (byte)1);
+            if (best is not null)
+            {
+                writer.Write(best.Epoch);
+                best.Network.Write(writer);
+                OptimizerStateFormat.Write(writer, best.State);
+            }
         }
         var bytes = payload.GetBuffer().AsSpan(0, checked((int)payload.Length));
         target.Write(bytes.Length);
@@ -30,7 +38,8 @@ internal static class MlpPayload
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote, or with <paramref name="sealedPayload"/> false the first format's bare payload (no length, hash or optimizer state).</summary>
-    public static (MlpNetwork Network, MlpTrainingInfo Training, MlpOptimizerState? State) Read(BinaryReader source, string where, bool sealedPayload = true)
+    public static (MlpNetwork Network, MlpTrainingInfo Training, MlpOptimizerState? State, MlpBestEpoch? Best) Read(BinaryReader source, string where,
+        bool sealedPayload = true)
     {
         try
         {
@@ -40,12 +49,29 @@ internal static class MlpPayload
             var training = JsonSerializer.Deserialize<MlpTrainingInfo>(reader.ReadString())
                 ?? throw new InvalidDataException($"{where}: the training info is empty.");
             var state = sealedPayload ? OptimizerStateFormat.Read(reader, network.LayerSizes, where) : null;
-            return (network, training, state);
+            var best = sealedPayload && reader.BaseStream.Position < reader.BaseStream.Length ? ReadBest(reader, network.LayerSizes, where) : null;
+            return (network, training, state, best);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
             throw new InvalidDataException($"{where} is damaged: {e.Message}", e);
         }
+    }
+
+    /// <summary>Reads the optional early-stopping section: its marker (0 none, 1 present), then what <see cref="Write"/> wrote.</summary>
+    static MlpBestEpoch? ReadBest(BinaryReader reader, IReadOnlyList<int> sizes, string where)
+    {
+        byte present = reader.ReadByte();
+        if (present == 0) return null;
+        if (present != 1) throw new InvalidDataException($"{where}: the early-stopping section's marker is {present}.");
+        int epoch = reader.ReadInt32();
+        if (epoch < 1) throw new InvalidDataException($"{where}: the early-stopping best epoch is {epoch}.");
+        var network = MlpNetwork.Read(reader, where);
+        if (!network.LayerSizes.SequenceEqual(sizes))
+            throw new InvalidDataException($"{where}: the early-stopping best epoch's layers are {string.Join("-", network.LayerSizes)}, the model's {string.Join("-", sizes)}.");
+        var state = OptimizerStateFormat.Read(reader, sizes, where)
+            ?? throw new InvalidDataException($"{where}: the early-stopping best epoch has no optimizer state.");
+        return new MlpBestEpoch(epoch, network, state);
     }
 
     /// <summary>Reads the payload's length, the payload and its SHA-256, and hands back a reader of the payload once the hash matches.</summary>

@@ -52,7 +52,9 @@ public sealed class MlpRegressionTrainer : TrainerEstimatorBase<RegressionPredic
 
     protected override MlpScoreModelParameters TrainModelCore(TrainContext context)
     {
-        var (network, training, state) = MlpTrainerCore.Train(Host, _options, MlpTask.Regression, context);
-        return new MlpScoreModelParameters(Host, network, training, state);
+        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.Regression, context, (fit, schema) => MakeTransformer(Model(fit), schema));
+        return Model(trained);
     }
+
+    MlpScoreModelParameters Model(MlpFitResult fit) => new(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
 }

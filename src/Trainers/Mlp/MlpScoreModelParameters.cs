@@ -17,7 +17,9 @@ namespace MlNetMnist.Trainers;
 /// An MLP with one output, its Score: a regression's prediction on raw targets (<see cref="MlpRegressionTrainer"/>), or a
 /// binary classifier's logit (<see cref="MlpBinaryTrainer"/> wraps it with ML.NET's fixed sigmoid calibrator for the
 /// Probability). Maps a feature vector to a float; saves inside ML.NET's model zip (the multiclass model's payload) and
-/// exports to ONNX as the layers' Gemm and Relu nodes.
+/// exports to ONNX as the layers' Gemm and Relu nodes. A regression is trained on the standardised target: the zip keeps
+/// the layers as trained (so that a continued fit starts from exactly them) and <see cref="Network"/> folds the
+/// standardisation into the last layer on construction, the same arithmetic whether trained here or loaded.
 /// </summary>
 public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValueMapper, ISingleCanSaveOnnx, IMlpModel
 {
@@ -39,26 +41,40 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
     readonly VectorDataViewType _inputType;
     readonly MlpScorer _scorer;
 
-    internal MlpScoreModelParameters(IHostEnvironment env, MlpNetwork network, MlpTrainingInfo training, MlpOptimizerState? optimizerState)
+    /// <param name="env">The host environment.</param>
+    /// <param name="trained">The layers as trained (a regression's on the standardised target).</param>
+    /// <param name="training">How they were trained.</param>
+    /// <param name="optimizerState">The optimizer's state to continue from.</param>
+    /// <param name="earlyStoppingBest">A checkpoint's best epoch so far (as trained), when it is not the last.</param>
+    internal MlpScoreModelParameters(IHostEnvironment env, MlpNetwork trained, MlpTrainingInfo training, MlpOptimizerState? optimizerState,
+        MlpBestEpoch? earlyStoppingBest = null)
         : base(env, LoaderSignature)
     {
-        if (network.ClassCount != 1) throw new ArgumentException($"A score model has one output; the network has {network.ClassCount}.", nameof(network));
+        if (trained.ClassCount != 1) throw new ArgumentException($"A score model has one output; the network has {trained.ClassCount}.", nameof(trained));
         if (training.Task == MlpTask.MulticlassClassification) throw new ArgumentException("A score model is a regression or a binary classifier.", nameof(training));
-        (Network, Training, OptimizerState) = (network, training, optimizerState);
-        _inputType = new VectorDataViewType(NumberDataViewType.Single, network.InputSize);
-        _scorer = new MlpScorer(network);
+        (TrainedNetwork, Training, OptimizerState, EarlyStoppingBest) = (trained, training, optimizerState, earlyStoppingBest);
+        Network = OnRawTargets(trained, training);
+        _inputType = new VectorDataViewType(NumberDataViewType.Single, trained.InputSize);
+        _scorer = new MlpScorer(Network);
     }
 
-    // *** Binary format *** <base: int sizeof(float)>, then MlpPayload's sealed payload.
+    // *** Binary format *** <base: int sizeof(float)>, then MlpPayload's sealed payload (the layers as trained).
     MlpScoreModelParameters(IHostEnvironment env, ModelLoadContext ctx)
         : base(env, LoaderSignature, ctx)
     {
-        (Network, Training, OptimizerState) = MlpPayload.Read(ctx.Reader, Where);
-        if (Network.ClassCount != 1 || Training.Task == MlpTask.MulticlassClassification)
-            throw new InvalidDataException($"{Where} is damaged: a {Training.Task} model of {Network.ClassCount} outputs.");
+        (TrainedNetwork, Training, OptimizerState, EarlyStoppingBest) = MlpPayload.Read(ctx.Reader, Where);
+        if (TrainedNetwork.ClassCount != 1 || Training.Task == MlpTask.MulticlassClassification)
+            throw new InvalidDataException($"{Where} is damaged: a {Training.Task} model of {TrainedNetwork.ClassCount} outputs.");
+        if (Training.Task == MlpTask.Regression && Training.Head is not { IsRegression: true })
+            throw new InvalidDataException($"{Where} is damaged: a regression without its regression head (the target's standardisation).");
+        Network = OnRawTargets(TrainedNetwork, Training);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
         _scorer = new MlpScorer(Network);
     }
+
+    /// <summary>A regression's layers with the target's standardisation folded into the last one: a plain MLP on raw targets.</summary>
+    static MlpNetwork OnRawTargets(MlpNetwork trained, MlpTrainingInfo training) =>
+        training.Head is { IsRegression: true } head ? trained.WithOutputAffine(head.TargetScale, head.TargetMean) : trained;
 
     internal static MlpScoreModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
     {
@@ -71,11 +87,17 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
     /// <inheritdoc/>
     public MlpNetwork Network { get; }
 
+    /// <summary>The layers as trained: a regression's on the standardised target (what a continued fit starts from).</summary>
+    internal MlpNetwork TrainedNetwork { get; }
+
     /// <inheritdoc/>
     public MlpTrainingInfo Training { get; }
 
     /// <inheritdoc/>
     public MlpOptimizerState? OptimizerState { get; }
+
+    /// <inheritdoc/>
+    public MlpBestEpoch? EarlyStoppingBest { get; }
 
     protected override PredictionKind PredictionKind =>
         Training.Task == MlpTask.Regression ? PredictionKind.Regression : PredictionKind.BinaryClassification;
@@ -84,7 +106,7 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
     {
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
-        MlpPayload.Write(ctx.Writer, Network, Training, OptimizerState);
+        MlpPayload.Write(ctx.Writer, TrainedNetwork, Training, OptimizerState, EarlyStoppingBest);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

@@ -96,7 +96,9 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
 
     protected override MlpModelParameters TrainModelCore(TrainContext context)
     {
-        var (network, training, state) = MlpTrainerCore.Train(Host, _options, MlpTask.MulticlassClassification, context);
-        return new MlpModelParameters(Host, network, training, state);
+        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.MulticlassClassification, context, (fit, schema) => MakeTransformer(Model(fit), schema));
+        return Model(trained);
     }
+
+    MlpModelParameters Model(MlpFitResult fit) => new(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
 }

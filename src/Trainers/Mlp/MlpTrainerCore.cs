@@ -17,8 +17,13 @@ internal static class MlpTrainerCore
         return options;
     }
 
-    /// <summary>Trains for <paramref name="task"/>: the validation set is the context's or the options', a model to continue is the context's initial predictor (an MLP of the same task).</summary>
-    public static MlpFitResult Train(IHost host, MlpOptions options, MlpTask task, TrainContext context)
+    /// <summary>
+    /// Trains for <paramref name="task"/>: the validation set is the context's or the options', a model to continue is the
+    /// context's initial predictor (an MLP of the same task); <paramref name="transformer"/> makes the trainer's
+    /// transformer of a fit result on the training data's schema, for checkpoints.
+    /// </summary>
+    public static MlpFitResult Train(IHost host, MlpOptions options, MlpTask task, TrainContext context,
+        Func<MlpFitResult, DataViewSchema, ITransformer> transformer)
     {
         host.CheckValue(context, nameof(context));
         options.Validate(); // again: the options object may have changed since the trainer was made
@@ -31,6 +36,12 @@ internal static class MlpTrainerCore
             var other => throw host.Except($"Cannot continue training from a {other.GetType().Name}: the MLP trainer continues only its own models of the same task."),
         };
         int seed = options.Seed ?? start?.Training.Seed ?? host.Rand.Next();
-        return MlpFit.Run(host, options, task, context.TrainingSet.Data, validation, seed, start);
+        var trainSchema = context.TrainingSet.Data.Schema;
+        return MlpFit.Run(host, options, task, context.TrainingSet.Data, validation, seed, start is null ? null : Resumable(start),
+            result => transformer(result, trainSchema));
     }
+
+    /// <summary>What a fit continues from: the layers as trained (a regression's before its standardisation is folded in).</summary>
+    static MlpFitResult Resumable(IMlpModel model) => new(model is MlpScoreModelParameters score ? score.TrainedNetwork : model.Network,
+        model.Training, model.OptimizerState, model.EarlyStoppingBest);
 }

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace MlNetMnist.Trainers.Models;
 
@@ -74,10 +75,41 @@ public sealed class MlpNetwork
     {
         var weights = _weights.Select(w => (float[])w.Clone()).ToArray();
         var biases = _biases.Select(b => (float[])b.Clone()).ToArray();
-        System.Numerics.Tensors.TensorPrimitives.Multiply(weights[^1], scale, weights[^1]);
+        TensorPrimitives.Multiply(weights[^1], scale, weights[^1]);
         var last = biases[^1];
         for (int i = 0; i < last.Length; i++) last[i] = last[i] * scale + shift;
         return new MlpNetwork(_sizes, weights, biases);
+    }
+
+    /// <summary>
+    /// SHA-256 of the weights alone, lower-case hex, so that two models can be compared whatever their history, timings
+    /// or recipe. The bytes hashed are the layout the model zip stores the network in, all little-endian: int32 the
+    /// number of layer sizes n, int32[n] the sizes (input, hidden..., classes), then per layer its weight as float32
+    /// [out x in] row-major (PyTorch's Linear.weight) followed by its bias float32[out]. Bit patterns are hashed as
+    /// they are: -0 and 0 differ.
+    /// </summary>
+    public string WeightsSha256()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var writer = new BinaryWriter(new HashStream(hash)))
+            Write(writer);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>A write-only stream that feeds a hash, so the layout is written once, by <see cref="MlpNetwork.Write(BinaryWriter)"/>.</summary>
+    sealed class HashStream(IncrementalHash hash) : Stream
+    {
+        public override void Write(ReadOnlySpan<byte> buffer) => hash.AppendData(buffer);
+        public override void Write(byte[] buffer, int offset, int count) => hash.AppendData(buffer, offset, count);
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     internal void Write(BinaryWriter writer)

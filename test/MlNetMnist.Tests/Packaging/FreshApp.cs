@@ -9,6 +9,8 @@ namespace MlNetMnist.Tests.Packaging;
 /// A console app in a temporary folder outside the source tree that takes our packages from <see cref="PackedFeed"/>
 /// as any app would: its own nuget.config adds that folder to this machine's NuGet sources, and empty
 /// Directory.Build.props/.targets and Directory.Packages.props stop MSBuild from looking further up for any.
+/// It restores into the test run's own NuGet packages folder (<see cref="PackedFeed.Environment"/>), never this
+/// machine's, and builds with TreatWarningsAsErrors, as a strict app does: a NuGet warning such as NU1608 fails it.
 /// The folder is deleted on Dispose.
 /// </summary>
 internal sealed class FreshApp : IDisposable
@@ -21,7 +23,9 @@ internal sealed class FreshApp : IDisposable
     /// <param name="name">The app's name (its folder and assembly).</param>
     /// <param name="packages">PackageReferences: id and version.</param>
     /// <param name="sources">Source files: name in the app, text.</param>
-    public FreshApp(string name, IEnumerable<(string Id, string Version)> packages, IEnumerable<(string Name, string Text)> sources)
+    /// <param name="warningsNotAsErrors">Warning codes (MSBuild's WarningsNotAsErrors) that stay warnings.</param>
+    public FreshApp(string name, IEnumerable<(string Id, string Version)> packages, IEnumerable<(string Name, string Text)> sources,
+                    string warningsNotAsErrors = "")
     {
         _root = Directory.CreateTempSubdirectory("mlnet-mnist-app-").FullName;
         Path = System.IO.Path.Combine(_root, name);
@@ -44,6 +48,8 @@ internal sealed class FreshApp : IDisposable
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <WarningsNotAsErrors>{warningsNotAsErrors}</WarningsNotAsErrors>
               </PropertyGroup>
               <ItemGroup>
             {references}
@@ -53,7 +59,7 @@ internal sealed class FreshApp : IDisposable
         foreach (var (file, text) in sources)
             System.IO.File.WriteAllText(File(file), text);
         // MNIST where the test suite keeps it, so the app finds it as the user cache.
-        _environment = new() { ["MLNET_MNIST_DATA"] = TestData.MnistFolder };
+        _environment = new(PackedFeed.Environment) { ["MLNET_MNIST_DATA"] = TestData.MnistFolder };
     }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
@@ -66,7 +72,10 @@ internal sealed class FreshApp : IDisposable
         return output;
     }
 
-    /// <summary>The restored packages (id/version) from obj/project.assets.json, and the packages folders they are in.</summary>
+    /// <summary>
+    /// The restored packages (id/version) from obj/project.assets.json, and the packages folders they are in: the run's
+    /// own folder, and nothing else (checked).
+    /// </summary>
     public (IReadOnlyList<string> Packages, IReadOnlyList<string> Folders) RestoredPackages()
     {
         using var assets = JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(Path, "obj", "project.assets.json")));
@@ -74,7 +83,7 @@ internal sealed class FreshApp : IDisposable
             .Where(library => library.Value.GetProperty("type").GetString() == "package")
             .Select(library => library.Name).Order(StringComparer.OrdinalIgnoreCase).ToList();
         var folders = assets.RootElement.GetProperty("packageFolders").EnumerateObject().Select(folder => folder.Name).ToList();
-        PackedFeed.RestoredInto(folders);
+        CollectionAssert.AreEqual(new[] { PackedFeed.PackagesFolder }, folders.Select(f => f.TrimEnd('/', '\\')).ToList(), "the app restored into another packages folder");
         return (packages, folders);
     }
 

@@ -25,7 +25,7 @@ public sealed class FreshAppTests
     }
 
     [TestMethod]
-    public void Packages_PinMicrosoftML_CarryTheirMetadata_AndOnlyTheAddOnDependsOnTorchSharp()
+    public void Packages_DeclareTheTestedMicrosoftMLVersions_CarryTheirMetadata_AndOnlyTheAddOnDependsOnTorchSharp()
     {
         foreach (var id in PackedFeed.PackageIds)
         {
@@ -44,9 +44,12 @@ public sealed class FreshAppTests
             Assert.IsTrue(entries.Contains("README.md"), $"{id}: README.md inside");
             StringAssert.StartsWith(metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")?.Value ?? "", "https://", $"{id}: repository url");
             Assert.IsTrue(entries.Contains($"lib/net10.0/{id}.xml"), $"{id}: XML docs");
-            // We bind to ML.NET internals: exactly the version we compiled against, and no publicized copy rides along.
+            // We bind to ML.NET internals: each package declares the range of versions the fresh apps below are tested on,
+            // and no publicized copy rides along.
             if (id is "MlNetMnist.DataViews" or "MlNetMnist.Trainers" or "MlNetMnist.Trainers.Serving")
-                Assert.AreEqual("[5.0.1]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML pin");
+                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0].MlNet}, {PackedFeed.MlNetVersions[^1].MlNet}]", dependencies["Microsoft.ML"], $"{id}: Microsoft.ML range");
+            if (id == "MlNetMnist.Trainers.Onnx")
+                Assert.AreEqual($"[{PackedFeed.MlNetVersions[0].AddOns}, {PackedFeed.MlNetVersions[^1].AddOns}]", dependencies["Microsoft.ML.OnnxConverter"], $"{id}: OnnxConverter range");
             Assert.IsFalse(entries.Any(e => e.Contains("Microsoft.ML", StringComparison.OrdinalIgnoreCase)), $"{id} carries an ML.NET assembly: {string.Join(", ", entries)}");
             Assert.AreEqual(id == "MlNetMnist.Trainers.TorchSharp", dependencies.ContainsKey("TorchSharp-cpu"), $"{id}: TorchSharp-cpu dependency");
         }
@@ -67,14 +70,20 @@ public sealed class FreshAppTests
     }
 
     [TestMethod]
-    public void QuickStart_FromThePackages_TrainsSavesLoadsAndPredicts_WithoutLibtorch()
+    [DataRow("5.0.1")]
+    [DataRow("6.0.0")]
+    public void QuickStart_FromThePackages_OnEachMicrosoftML_TrainsSavesLoadsAndPredicts_WithoutLibtorch(string mlNetVersion)
     {
+        PackedFeed.AddOnVersion(mlNetVersion);   // one of the versions the packages declare
         using var app = new FreshApp("QuickStartApp",
-            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version)],
+            [("Microsoft.ML", mlNetVersion), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version)],
             [("Program.cs", FreshApp.RepositoryFile("samples", "QuickStart", "Program.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
 
+        // With TreatWarningsAsErrors, an app whose Microsoft.ML falls outside what our packages declare fails its restore
+        // (NU1608 above the range, NU1605 below it).
         app.DotNet("restore");
         var (packages, _) = app.RestoredPackages();
+        CollectionAssert.Contains(packages.ToList(), $"Microsoft.ML/{mlNetVersion}", "the app's own Microsoft.ML");
         var torch = packages.Where(p => p.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase)
                                         || p.StartsWith("TorchSharp", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.AreEqual(0, torch.Count, $"the core packages pulled in: {string.Join(", ", torch)}");
@@ -98,7 +107,7 @@ public sealed class FreshAppTests
     public void AutogradEngine_FromTheAddOnPackage_TrainsOnLibtorch()
     {
         using var app = new FreshApp("AutogradApp",
-            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
+            [("Microsoft.ML", PackedFeed.MlNetVersions[^1].MlNet), ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers.TorchSharp", PackedFeed.Version)],
             [("Program.cs", FreshApp.AppSource("AutogradApp.cs")), ("TorchMaps.cs", FreshApp.AppSource("TorchMaps.cs"))]);
 
         app.DotNet("restore");
@@ -130,14 +139,21 @@ public sealed class FreshAppTests
     }
 
     [TestMethod]
-    public void OnnxPackage_InAFreshApp_ExportsWhatOnnxRuntimeScoresAlike()
+    [DataRow("5.0.1")]
+    [DataRow("6.0.0")]
+    public void OnnxPackage_InAFreshApp_OnEachMicrosoftML_ExportsWhatOnnxRuntimeScoresAlike(string mlNetVersion)
     {
+        // The export binds to the converter's internals too: the app takes the converter that pairs with its Microsoft.ML.
+        string converter = PackedFeed.AddOnVersion(mlNetVersion);
         using var app = new FreshApp("OnnxApp",
-            [("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Onnx", PackedFeed.Version),
-             ("Microsoft.ML.OnnxTransformer", FreshApp.CentralVersion("Microsoft.ML.OnnxTransformer")),
+            [("Microsoft.ML", mlNetVersion), ("Microsoft.ML.OnnxConverter", converter),
+             ("MlNetMnist.DataViews", PackedFeed.Version), ("MlNetMnist.Trainers", PackedFeed.Version), ("MlNetMnist.Trainers.Onnx", PackedFeed.Version),
+             ("Microsoft.ML.OnnxTransformer", mlNetVersion),
              ("Microsoft.ML.OnnxRuntime", FreshApp.CentralVersion("Microsoft.ML.OnnxRuntime"))],
             [("Program.cs", FreshApp.AppSource("OnnxApp.cs"))]);
         app.DotNet("restore");
+        var (packages, _) = app.RestoredPackages();
+        CollectionAssert.IsSubsetOf(new[] { $"Microsoft.ML/{mlNetVersion}", $"Microsoft.ML.OnnxConverter/{converter}" }, packages.ToList());
         string output = app.DotNet("run", "-c", "Release");
         TestContext.WriteLine(output);
         Assert.AreEqual(1000, FreshApp.Number(output, "onnx rows"), output);

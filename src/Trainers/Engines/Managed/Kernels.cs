@@ -227,10 +227,9 @@ internal static class Kernels
         for (int c = 0; c < count; c += Lanes)
         {
             var shifted = Vector512.LoadUnsafe(ref x, (nuint)c) - Vector512.Create(max);
-            // exp below -87.3 is subnormal: kept, it would reach every later multiply, and each subnormal operand costs
-            // the CPU a slow assist, more of them as a model grows confident. Its effect on any weight is
-            // below a float's resolution, so it becomes 0.
-            var kept = Within(count - c) & Vector512.GreaterThanOrEqual(shifted, Vector512.Create(SmallestNormalExponent));
+            // Terms below 2^-64 become 0 (Flush): kept, they and the gradients below them would shrink into the
+            // subnormal range as a model grows confident. Against a sum of at least 1 they are below a float's resolution.
+            var kept = Within(count - c) & Vector512.GreaterThanOrEqual(shifted, Vector512.Create(Flush.FloorExponent));
             var e = Vector512.ConditionalSelect(kept, Vector512.Exp(shifted), Vector512<float>.Zero);
             e.StoreUnsafe(ref x, (nuint)c); // exp cannot overflow: every exponent is at most 0
             sums += e;
@@ -241,9 +240,6 @@ internal static class Kernels
         logits[label] -= 1;
         return MathF.Log(sum) - shiftedLabelLogit;
     }
-
-    /// <summary>ln of the smallest normal float, 2^-126: exp of anything lower is subnormal.</summary>
-    const float SmallestNormalExponent = -87.33654f;
 
     /// <summary>Lanes below <paramref name="remaining"/> set.</summary>
     static Vector512<float> Within(int remaining) =>

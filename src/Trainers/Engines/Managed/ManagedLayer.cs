@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace MlNetMnist.Trainers.Engines.Managed;
@@ -22,6 +21,8 @@ internal sealed class ManagedLayer
                 w[k * Width + o] = weightsOutByIn[o * In + k];
         Biases = AlignedMemory.Floats(Width);
         biases.CopyTo(Biases);
+        Flush.Below(Weights.Span, Flush.SmallestNormal);
+        Flush.Below(Biases.Span, Flush.SmallestNormal);
         InWidth = (inputs + Kernels.Lanes - 1) / Kernels.Lanes * Kernels.Lanes;
         Transposed = AlignedMemory.Floats(Out * InWidth);
         if (withGradients) EnsureGradients();
@@ -124,22 +125,10 @@ internal sealed class ManagedLayer
                 OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments![0], _biasMoments[1], optimizer, learningRate, momentum, step);
             return;
         }
-        SgdStep(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate, momentum,
-            optimizer.WeightDecay, freshMomentum);
+        OptimizerKernels.Sgd(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate,
+            momentum, optimizer.WeightDecay, freshMomentum);
         if (withBiases)
-            SgdStep(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
-    }
-
-    static void SgdStep(Span<float> parameter, Span<float> gradient, Span<float> buffer, float learningRate, float momentum, float weightDecay, bool fresh)
-    {
-        if (weightDecay != 0) TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
-        if (momentum != 0)
-        {
-            if (fresh) gradient.CopyTo(buffer);
-            else TensorPrimitives.MultiplyAdd(buffer, momentum, gradient, buffer);
-            gradient = buffer;
-        }
-        TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameter, parameter);
+            OptimizerKernels.Sgd(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
     }
 
     /// <summary>Whether the optimizer holds buffers for this layer (after a step with momentum, or any Adam step).</summary>
@@ -149,7 +138,7 @@ internal sealed class ManagedLayer
     public (float[] Weights, float[] Biases) ExportMoment(int moment) =>
         (OutByIn(_weightMoments![moment]), _biasMoments![moment][..Out]);
 
-    /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment.</summary>
+    /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment; subnormals become 0.</summary>
     public void ImportMoments(IReadOnlyList<(float[] Weights, float[] Biases)> moments)
     {
         _weightMoments = new float[moments.Count][];
@@ -162,6 +151,9 @@ internal sealed class ManagedLayer
                     _weightMoments[m][k * Width + o] = moments[m].Weights[o * In + k];
             _biasMoments[m] = new float[Width];
             moments[m].Biases.CopyTo(_biasMoments[m], 0);
+            // Subnormals count as 0 here too (another engine's buffers may hold them); this engine's own hold none.
+            Flush.Below(_weightMoments[m], Flush.SmallestNormal);
+            Flush.Below(_biasMoments[m], Flush.SmallestNormal);
         }
     }
 

@@ -12,6 +12,7 @@ internal static class OptimizerKernels
     /// and its two moments, in one pass: AdamW first decays p by (1 - lr·wd), Adam adds wd·p to the gradient; then
     /// m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g², p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps). The bias corrections
     /// are computed in double and the scalars rounded to float once, as torch does. Lengths are whole vectors.
+    /// Flushed (<see cref="Flush"/>): g below 2^-50, and after the step m and p below 2^-64, v below 2^-100, become 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Adam(Span<float> parameter, Span<float> gradient, Span<float> exp_avg, Span<float> exp_avg_sq, MlpOptimizer optimizer,
@@ -31,6 +32,9 @@ internal static class OptimizerKernels
         var inverseRoot2 = Vector512.Create((float)(1 / Math.Sqrt(correction2)));
         var eps = Vector512.Create(optimizer.Epsilon);
         var stepSize = Vector512.Create((float)(-lr / correction1));
+        var gradientFloor = Vector512.Create(Flush.AdamGradientFloor);
+        var floor = Vector512.Create(Flush.Floor);
+        var secondMomentFloor = Vector512.Create(Flush.SecondMomentFloor);
         ref float p = ref MemoryMarshal.GetReference(parameter);
         ref float g = ref MemoryMarshal.GetReference(gradient);
         ref float m = ref MemoryMarshal.GetReference(exp_avg);
@@ -38,14 +42,47 @@ internal static class OptimizerKernels
         for (nuint i = 0; i < (nuint)parameter.Length; i += (nuint)Vector512<float>.Count)
         {
             var pi = Vector512.LoadUnsafe(ref p, i);
-            var gi = Vector512.FusedMultiplyAdd(l2, pi, Vector512.LoadUnsafe(ref g, i));
+            var gi = Flush.Below(Vector512.FusedMultiplyAdd(l2, pi, Vector512.LoadUnsafe(ref g, i)), gradientFloor);
             pi *= decay;
-            var mi = Vector512.FusedMultiplyAdd(a1, gi, Vector512.LoadUnsafe(ref m, i) * b1);
-            var vi = Vector512.FusedMultiplyAdd(a2, gi * gi, Vector512.LoadUnsafe(ref v, i) * b2);
+            var mi = Flush.Below(Vector512.FusedMultiplyAdd(a1, gi, Vector512.LoadUnsafe(ref m, i) * b1), floor);
+            var vi = Flush.BelowNonNegative(Vector512.FusedMultiplyAdd(a2, gi * gi, Vector512.LoadUnsafe(ref v, i) * b2), secondMomentFloor);
             var denominator = Vector512.FusedMultiplyAdd(Vector512.Sqrt(vi), inverseRoot2, eps);
-            Vector512.FusedMultiplyAdd(stepSize, mi / denominator, pi).StoreUnsafe(ref p, i);
+            Flush.Below(Vector512.FusedMultiplyAdd(stepSize, mi / denominator, pi), floor).StoreUnsafe(ref p, i);
             mi.StoreUnsafe(ref m, i);
             vi.StoreUnsafe(ref v, i);
+        }
+    }
+
+    /// <summary>
+    /// One step of torch.optim.SGD over a parameter and its gradient, whole vectors: g += wd·p; with momentum, buffer =
+    /// g on the first step (<paramref name="fresh"/>), else momentum·buffer + g, and g = buffer; p += -lr·g. The
+    /// arithmetic is TensorPrimitives.MultiplyAdd's (a product, then a sum: no fused multiply-add). Flushed
+    /// (<see cref="Flush"/>): g, the buffer and p below 2^-64 become 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Sgd(Span<float> parameter, ReadOnlySpan<float> gradient, Span<float> buffer, float learningRate, float momentum, float weightDecay,
+        bool fresh)
+    {
+        var floor = Vector512.Create(Flush.Floor);
+        var wd = Vector512.Create(weightDecay);
+        var mu = Vector512.Create(momentum);
+        var minusLr = Vector512.Create(-learningRate);
+        bool decay = weightDecay != 0, withMomentum = momentum != 0;
+        ref float p = ref MemoryMarshal.GetReference(parameter);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        ref float b = ref MemoryMarshal.GetReference(buffer);
+        for (nuint i = 0; i < (nuint)parameter.Length; i += (nuint)Vector512<float>.Count)
+        {
+            var pi = Vector512.LoadUnsafe(ref p, i);
+            var gi = Vector512.LoadUnsafe(ref g, i);
+            if (decay) gi = pi * wd + gi;
+            gi = Flush.Below(gi, floor);
+            if (withMomentum)
+            {
+                if (!fresh) gi = Flush.Below(Vector512.LoadUnsafe(ref b, i) * mu + gi, floor);
+                gi.StoreUnsafe(ref b, i);
+            }
+            Flush.Below(gi * minusLr + pi, floor).StoreUnsafe(ref p, i);
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed class SparseFeatures : ISparseRows
     /// <summary>Empties it, keeping the buffers.</summary>
     public void Clear() => Rows = 0;
 
-    /// <summary>Adds a row given as its nonzero values and their ascending positions (as <see cref="Row"/> gives them).</summary>
+    /// <summary>Adds a row given as its nonzero values and their ascending positions (as <see cref="Row"/> gives them); zeros and subnormals in it are dropped.</summary>
     /// <exception cref="ArgumentException">Positions and values differ in number, or a position is out of order or outside 0..FeatureCount - 1.</exception>
     public void Append(SparseRow row)
     {
@@ -61,6 +61,12 @@ public sealed class SparseFeatures : ISparseRows
             if (positions[t] <= previous || positions[t] >= FeatureCount)
                 throw new ArgumentException($"Position {positions[t]} at entry {t} is not above the one before it and below {FeatureCount}.", nameof(row));
         AppendValid(row);
+        // Zeros and subnormals are dropped, as Compress drops them.
+        int start = _rowStarts[Rows - 1], kept = start;
+        for (int t = start; t < _rowStarts[Rows]; t++)
+            if (!(MathF.Abs(_values[t]) < Flush.SmallestNormal))
+                (_positions[kept], _values[kept++]) = (_positions[t], _values[t]);
+        _rowStarts[Rows] = kept;
     }
 
     /// <summary><see cref="Append"/> without the checks, for rows known to be valid (another <see cref="SparseFeatures"/>' of the same width).</summary>
@@ -89,6 +95,8 @@ public sealed class SparseFeatures : ISparseRows
     /// Stores the nonzero values of <paramref name="values"/> (NaN included; with <paramref name="positiveOnly"/>,
     /// the positive ones only, which is what a ReLU lets through) and their positions in ascending order, and
     /// returns how many. Both outputs need room for <paramref name="values"/>' length plus one 512-bit vector.
+    /// A subnormal value (magnitude below 2^-126) counts as 0, so that no kernel reading the rows meets one: many
+    /// x86 cores compute with subnormals through a slow microcode assist.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Compress(ReadOnlySpan<float> values, Span<int> positions, Span<float> kept, bool positiveOnly = false)
@@ -101,20 +109,22 @@ public sealed class SparseFeatures : ISparseRows
         {
             // One compress per 16 values: no branch per nonzero to mispredict.
             var lanes = Vector512<int>.Indices;
+            var smallestNormal = Vector512.Create(Flush.SmallestNormal);
             ref float source = ref MemoryMarshal.GetReference(values);
             ref int positionsOut = ref MemoryMarshal.GetReference(positions);
             ref float keptOut = ref MemoryMarshal.GetReference(kept);
             for (; k <= values.Length - 16; k += 16)
             {
                 var chunk = Vector512.LoadUnsafe(ref source, (nuint)k);
-                var nonzero = positiveOnly ? Vector512.GreaterThan(chunk, Vector512<float>.Zero) : ~Vector512.Equals(chunk, Vector512<float>.Zero);
+                var nonzero = positiveOnly ? Vector512.GreaterThanOrEqual(chunk, smallestNormal)
+                    : ~Vector512.LessThan(Vector512.Abs(chunk), smallestNormal);
                 Avx512F.Compress(Vector512<int>.Zero, nonzero.AsInt32(), lanes + Vector512.Create(k)).StoreUnsafe(ref positionsOut, (nuint)count);
                 Avx512F.Compress(Vector512<float>.Zero, nonzero, chunk).StoreUnsafe(ref keptOut, (nuint)count);
                 count += BitOperations.PopCount(nonzero.ExtractMostSignificantBits());
             }
         }
         for (; k < values.Length; k++)
-            if (positiveOnly ? values[k] > 0 : values[k] != 0)
+            if (positiveOnly ? values[k] >= Flush.SmallestNormal : !(MathF.Abs(values[k]) < Flush.SmallestNormal))
             {
                 positions[count] = k;
                 kept[count++] = values[k];

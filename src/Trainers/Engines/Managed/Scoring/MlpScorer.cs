@@ -9,7 +9,8 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// <summary>
 /// Scores rows with an <see cref="MlpNetwork"/>: its layers laid out for one row at a time (<see cref="ScoringLayer"/>),
 /// each multiplying only its input's nonzero values. The probabilities are those of the plain definition, bit for bit:
-/// each unit is its bias plus one fused multiply-add per nonzero input in ascending order, ReLU between layers, softmax.
+/// each unit is its bias plus one fused multiply-add per nonzero input in ascending order (subnormal inputs, weights and
+/// biases as 0), ReLU between layers, softmax (probabilities below about 2^-100 as 0).
 /// </summary>
 public sealed class MlpScorer
 {
@@ -87,9 +88,12 @@ public sealed class MlpScorer
 
     /// <summary>
     /// Softmax in place with the largest logit subtracted, so exp never overflows (TensorPrimitives.SoftMax does not
-    /// subtract it: logits above 88 gave NaN). A NaN or +infinite logit gives NaN everywhere.
+    /// subtract it: logits above 88 gave NaN). A NaN or +infinite logit gives NaN everywhere. A logit more than
+    /// -<see cref="SoftMaxCutoff"/> below the largest gets probability 0: it is raised to the cutoff before exp (so that
+    /// exp never computes a subnormal, which many x86 cores do slowly), and afterwards every exp at or below the
+    /// cutoff's is zeroed; every probability kept is then normal.
     /// </summary>
-    static void SoftMax(Span<float> logits)
+    internal static void SoftMax(Span<float> logits)
     {
         float max = TensorPrimitives.Max(logits); // NaN when any logit is NaN
         if (!float.IsFinite(max))
@@ -98,8 +102,20 @@ public sealed class MlpScorer
             return;
         }
         TensorPrimitives.Subtract(logits, max, logits);
+        bool clamped = false;
+        foreach (ref float x in logits)
+            if (x < SoftMaxCutoff) (x, clamped) = (SoftMaxCutoff, true);
         TensorPrimitives.Exp(logits, logits);
+        if (clamped)
+        {
+            float atCutoff = TensorPrimitives.Min(logits); // exp(cutoff), as this call computed it
+            foreach (ref float e in logits)
+                if (e <= atCutoff) e = 0;
+        }
         TensorPrimitives.Divide(logits, TensorPrimitives.Sum(logits), logits); // the sum is at least exp(0) = 1
     }
+
+    /// <summary>ln 2^-100: exp(x - max) below about 2^-100 is a probability of 0 (divided by a sum of at most the class count, it stays normal above).</summary>
+    internal const float SoftMaxCutoff = -69.3147181f;
 
 }

@@ -10,7 +10,9 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// One Linear layer laid out for scoring a row. A row is scored as output[j] = bias[j], then for every input k in
 /// ascending order output[j] = fma(x[k], W[j, k], output[j]), sixteen outputs at a time. Inputs that are 0 are
 /// skipped: fma(0, w, s) is s for finite w, so skipping them changes no bit, and a row costs what it holds
-/// (an MNIST digit has about 150 nonzero pixels of 784, a ReLU layer about half its units).
+/// (an MNIST digit has about 150 nonzero pixels of 784, a ReLU layer about half its units). Subnormal inputs, weights
+/// and biases (magnitude below 2^-126) count as 0, as a CPU's denormals-are-zero mode would have them: many x86
+/// cores multiply a subnormal through a slow microcode assist.
 /// <para>
 /// The weights are transposed, input k's weights to the outputs side by side, in two blocks. The outputs that fill
 /// whole 512-bit vectors (48 of 50) sit in rows of whole cache lines, aligned to them, so an input costs exactly its
@@ -45,6 +47,9 @@ internal sealed class ScoringLayer
         }
         _biases = new float[Main + Lanes];
         biases.CopyTo(_biases, 0);
+        Flush.Below(_main, Flush.SmallestNormal);
+        Flush.Below(_tail, Flush.SmallestNormal);
+        Flush.Below(_biases, Flush.SmallestNormal);
     }
 
     public int In { get; }
@@ -136,7 +141,7 @@ internal sealed class ScoringLayer
     }
 
     /// <summary>
-    /// The positions of <paramref name="values"/> that are not 0, ascending, into <paramref name="positions"/> (room for
+    /// The positions of <paramref name="values"/> that are neither 0 nor subnormal, ascending, into <paramref name="positions"/> (room for
     /// values.Length + 16), and whether every value is finite, in one pass: sixteen at a time with AVX-512 compress.
     /// NaN and infinities are not 0, so a row holding one is found whole and refused by the caller, never half-scored.
     /// </summary>
@@ -151,11 +156,12 @@ internal sealed class ScoringLayer
         {
             ref float source = ref MemoryMarshal.GetReference(values);
             ref int target = ref MemoryMarshal.GetReference(positions);
+            var smallestNormal = Vector512.Create(Flush.SmallestNormal);
             for (; k <= values.Length - Lanes; k += Lanes)
             {
                 var chunk = Vector512.LoadUnsafe(ref source, (nuint)k);
                 notFinite |= Vector512.IsNaN(chunk - chunk).AsInt32();
-                var nonzero = ~Vector512.Equals(chunk, Vector512<float>.Zero);
+                var nonzero = ~Vector512.LessThan(Vector512.Abs(chunk), smallestNormal);
                 Avx512F.Compress(Vector512<int>.Zero, nonzero.AsInt32(), Vector512<int>.Indices + Vector512.Create(k))
                     .StoreUnsafe(ref target, (nuint)count);
                 count += BitOperations.PopCount(nonzero.ExtractMostSignificantBits());
@@ -166,7 +172,7 @@ internal sealed class ScoringLayer
         {
             float v = values[k];
             if (!float.IsFinite(v)) finite = false;
-            if (v != 0) positions[count++] = k;
+            if (!(MathF.Abs(v) < Flush.SmallestNormal)) positions[count++] = k;
         }
         return count;
     }

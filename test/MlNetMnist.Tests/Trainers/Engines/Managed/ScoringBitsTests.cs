@@ -10,12 +10,15 @@ namespace MlNetMnist.Tests.Trainers.Engines.Managed;
 
 /// <summary>
 /// Scoring made faster must score the same, bit for bit: MlpScorer.Predict and the PredictionEngine of a saved model
-/// against the plain computation (per unit, the bias then one fused multiply-add per input in ascending order; ReLU;
-/// max-subtracted softmax) on real test digits, zeros and all.
+/// against the plain computation (per unit, the bias then one fused multiply-add per input in ascending order, subnormal
+/// operands as 0; ReLU; max-subtracted softmax with a cut-off that keeps probabilities normal) on real test digits, zeros and all.
 /// </summary>
 [TestClass]
 public sealed class ScoringBitsTests
 {
+    /// <summary>Subnormal inputs, weights and biases count as 0 (denormals-are-zero).</summary>
+    static float Daz(float x) => MathF.Abs(x) < 1.17549435e-38f ? 0 : x;
+
     static float[] Reference(MlpNetwork network, float[] features)
     {
         float[] input = features;
@@ -26,8 +29,8 @@ public sealed class ScoringBitsTests
             var output = new float[outSize];
             for (int j = 0; j < outSize; j++)
             {
-                float sum = b[j];
-                for (int k = 0; k < inSize; k++) sum = MathF.FusedMultiplyAdd(input[k], w[j * inSize + k], sum);
+                float sum = Daz(b[j]);
+                for (int k = 0; k < inSize; k++) sum = MathF.FusedMultiplyAdd(Daz(input[k]), Daz(w[j * inSize + k]), sum);
                 output[j] = sum;
             }
             if (l < network.LayerCount - 1)
@@ -36,9 +39,17 @@ public sealed class ScoringBitsTests
         }
         // Softmax with the row's largest logit subtracted first (stable for any finite logits).
         // TensorPrimitives' vectorised Exp, as the model's: MathF.Exp rounds some values differently.
+        // Logits more than ln 2^100 below the largest are raised to that cut-off, and every exp at or below the
+        // cut-off's becomes 0, so that no probability is subnormal.
         var probabilities = new float[input.Length];
         TensorPrimitives.Subtract(input, input.Max(), probabilities);
+        bool clamped = probabilities.Any(x => x < MlpScorer.SoftMaxCutoff);
+        TensorPrimitives.Max(probabilities, MlpScorer.SoftMaxCutoff, probabilities);
         TensorPrimitives.Exp(probabilities, probabilities);
+        float atCutoff = probabilities.Min();
+        if (clamped)
+            for (int c = 0; c < probabilities.Length; c++)
+                if (probabilities[c] <= atCutoff) probabilities[c] = 0;
         TensorPrimitives.Divide(probabilities, TensorPrimitives.Sum(probabilities), probabilities);
         return probabilities;
     }
