@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v npm >/dev/null 2>&1 || need+=(npm)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+# scikit-learn's small tabular CSVs (diabetes, breast cancer, wine) for the regression, binary and multiclass targets.
+dpkg -s python3-sklearn >/dev/null 2>&1 || need+=(python3-sklearn)
 # The serving page's browser test drives Debian's Chromium through its chromedriver.
 for package in chromium chromium-driver; do dpkg -s "$package" >/dev/null 2>&1 || need+=("$package"); done
 if [ ${#need[@]} -gt 0 ]; then

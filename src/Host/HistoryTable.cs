@@ -8,10 +8,11 @@ internal static class HistoryTable
 {
     public static Table Of(IReadOnlyList<EpochMetrics> history)
     {
-        var table = new Table().AddColumns("epoch", "train loss", "valid loss", "valid accuracy", "seconds");
+        string metric = history.Count > 0 ? history[^1].Metric : "accuracy";
+        var table = new Table().AddColumns("epoch", "train loss", "valid loss", $"valid {metric}", "seconds");
         foreach (var e in history)
             table.AddRow(e.Epoch.ToString(), e.TrainLoss.ToString("F4"), e.ValidLoss?.ToString("F4") ?? "-",
-                e.ValidAccuracy?.ToString("F4") ?? "-", e.Duration.TotalSeconds.ToString("F2"));
+                e.ValidMetric?.ToString("F4") ?? "-", e.Duration.TotalSeconds.ToString("F2"));
         return table;
     }
 }

@@ -43,12 +43,13 @@ internal static class Plots
         var valid = loss.Add.Scatter(epochs, history.Select(e => e.ValidLoss!.Value).ToArray());
         valid.LegendText = "validation";
         loss.Title("Loss per epoch");
-        loss.Axes.Left.Label.Text = "cross-entropy";
+        loss.Axes.Left.Label.Text = "loss";
         loss.ShowLegend(Alignment.UpperRight);
 
-        accuracy.Add.Scatter(epochs, history.Select(e => e.ValidAccuracy!.Value).ToArray(), valid.Color);
-        accuracy.Title("Validation accuracy per epoch");
-        accuracy.Axes.Left.Label.Text = "accuracy";
+        string metric = history[^1].Metric;
+        accuracy.Add.Scatter(epochs, history.Select(e => e.ValidMetric!.Value).ToArray(), valid.Color);
+        accuracy.Title($"Validation {metric} per epoch");
+        accuracy.Axes.Left.Label.Text = metric;
         accuracy.Axes.Bottom.Label.Text = "epoch";
 
         foreach (var plot in new[] { loss, accuracy })

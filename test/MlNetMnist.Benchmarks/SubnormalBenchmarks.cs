@@ -135,10 +135,10 @@ public class SubnormalBenchmarks
     public void SgdStepSubnormal() => Sgd(_subnormal);
 
     [Benchmark(Baseline = true), BenchmarkCategory("forward")]
-    public double Forward() => _normal.Mlp.EvaluateBatch(_normal.Batch).LossSum;
+    public double Forward() => _normal.Mlp.EvaluateBatch(_normal.Batch).Loss;
 
     [Benchmark, BenchmarkCategory("forward")]
-    public double ForwardSubnormal() => _subnormal.Mlp.EvaluateBatch(_subnormal.Batch).LossSum;
+    public double ForwardSubnormal() => _subnormal.Mlp.EvaluateBatch(_subnormal.Batch).Loss;
 
     [Benchmark(Baseline = true), BenchmarkCategory("forward+backward")]
     public double ForwardBackward() => _normal.Mlp.TrainBatch(_normal.Batch);

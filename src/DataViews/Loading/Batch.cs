@@ -54,6 +54,25 @@ public class Batch
             throw new ArgumentException($"Batch {Index} needs room for {Size} x {FeatureCount} values; got {destination.Length}.", nameof(destination));
     }
 
-    /// <summary>Class index (0-based) of each row.</summary>
+    /// <summary>Class index (0-based) of each row (0 for a regression's rows).</summary>
     public Memory<int> Labels { get; }
+
+    /// <summary>Each row's regression target; empty when the rows are classified.</summary>
+    public Memory<float> Targets
+    {
+        get => _targets;
+        init => _targets = PerRow(value, nameof(Targets));
+    }
+
+    /// <summary>Each row's example weight; empty when every row weighs 1.</summary>
+    public Memory<float> Weights
+    {
+        get => _weights;
+        init => _weights = PerRow(value, nameof(Weights));
+    }
+
+    readonly Memory<float> _targets, _weights;
+
+    Memory<float> PerRow(Memory<float> values, string name) => values.IsEmpty || values.Length == Size ? values
+        : throw new ArgumentException($"Batch {Index}: {values.Length} {name.ToLowerInvariant()} for {Size} rows.", name);
 }

@@ -36,6 +36,7 @@ public sealed class DenseCollator(IDataset dataset, int batchSize, Collate colla
 {
     readonly float[] _features = new float[batchSize * dataset.FeatureCount];
     readonly int[] _labels = new int[batchSize];
+    readonly RowValueBuffers _values = new(dataset, batchSize);
 
     public Batch Collate(int index, ArraySegment<int> indices)
     {
@@ -43,6 +44,7 @@ public sealed class DenseCollator(IDataset dataset, int batchSize, Collate colla
         var features = _features.AsMemory(0, n * f);
         var labels = _labels.AsMemory(0, n);
         collate(dataset, indices, features.Span, labels.Span);
-        return new Batch(index, n, f, features, labels);
+        var (targets, weights) = _values.Fill(indices);
+        return new Batch(index, n, f, features, labels) { Targets = targets, Weights = weights };
     }
 }

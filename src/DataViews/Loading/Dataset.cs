@@ -7,7 +7,8 @@ namespace MlNetMnist.DataViews;
 /// <summary>
 /// The lesson's Dataset: rows of (features, label) in one contiguous row-major buffer, read by single index or by a
 /// list of indices. Built from arrays or, in one cursor pass, from any IDataView with a known-size float vector column
-/// and a key or integer label column.
+/// and a key, integer or Boolean label column, or a Single label read as a regression target; each row's target and
+/// example weight ride along as <see cref="Values"/>.
 /// </summary>
 public sealed class Dataset : IDataset
 {
@@ -18,7 +19,8 @@ public sealed class Dataset : IDataset
     /// <param name="labels">Class index of each row.</param>
     /// <param name="featureCount">Values per row.</param>
     /// <param name="classCount">Number of classes; null: the largest label + 1.</param>
-    public Dataset(float[] features, int[] labels, int featureCount, int? classCount = null)
+    /// <param name="values">Each row's regression target and example weight, or null.</param>
+    public Dataset(float[] features, int[] labels, int featureCount, int? classCount = null, RowValues? values = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -29,8 +31,13 @@ public sealed class Dataset : IDataset
         for (int i = 0; i < labels.Length; i++)
             if (labels[i] < 0 || labels[i] >= ClassCount)
                 throw new ArgumentException($"Label {labels[i]} at row {i} is outside 0..{ClassCount - 1}.", nameof(labels));
-        (_features, _labels, FeatureCount) = (features, labels, featureCount);
+        if ((values?.Targets ?? values?.Weights) is { } perRow && perRow.Length != labels.Length)
+            throw new ArgumentException($"{perRow.Length} targets or weights for {labels.Length} rows.", nameof(values));
+        (_features, _labels, FeatureCount, Values) = (features, labels, featureCount, values);
     }
+
+    /// <inheritdoc/>
+    public RowValues? Values { get; }
 
     public int Count => _labels.Length;
 
@@ -71,19 +78,20 @@ public sealed class Dataset : IDataset
     /// <summary>Reads <paramref name="data"/> once into memory.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (ML.NET's schema-mismatch wording).</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
-    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label") =>
-        TryFromDataView(data, long.MaxValue, out var dataset, featureColumn, labelColumn) ? dataset : throw new UnreachableException();
+    public static Dataset FromDataView(IDataView data, string featureColumn = "Features", string labelColumn = "Label", string? weightColumn = null) =>
+        TryFromDataView(data, long.MaxValue, out var dataset, featureColumn, labelColumn, weightColumn) ? dataset : throw new UnreachableException();
 
     /// <summary>
     /// <see cref="FromDataView"/>, unless the rows would take more than <paramref name="maxBytes"/> in memory: then
     /// false, decided before reading when the view knows its row count, else as soon as the rows read pass the limit.
     /// </summary>
     public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out Dataset? dataset,
-        string featureColumn = "Features", string labelColumn = "Label")
+        string featureColumn = "Features", string labelColumn = "Label", string? weightColumn = null)
     {
-        using var reader = new RowReader(data, featureColumn, labelColumn);
+        using var reader = new RowReader(data, featureColumn, labelColumn, weightColumn);
         int f = reader.FeatureCount;
-        long bytesPerRow = (long)f * sizeof(float) + sizeof(int);
+        long bytesPerRow = (long)f * sizeof(float) + sizeof(int) + (reader.IsRegression ? sizeof(float) : 0) + (reader.IsWeighted ? sizeof(float) : 0);
+        var values = new RowValues.Builder(reader);
         long? count = data.GetRowCount();
         dataset = null;
         if (count * bytesPerRow > maxBytes) return false;
@@ -102,9 +110,11 @@ public sealed class Dataset : IDataset
                 Array.Resize(ref features, checked(labels.Length * f));
                 next.CopyTo(features.AsSpan(rows * f));
                 labels[rows++] = label;
+                values.Add();
                 continue;
             }
             if (!reader.Next(features.AsSpan(rows * f, f), out labels[rows])) break;
+            values.Add();
             rows++;
         }
         if (rows < labels.Length)
@@ -112,7 +122,7 @@ public sealed class Dataset : IDataset
             Array.Resize(ref labels, rows);
             Array.Resize(ref features, rows * f);
         }
-        dataset = new Dataset(features, labels, f, reader.KeyCount);
+        dataset = new Dataset(features, labels, f, reader.KeyCount, values.Build());
         return true;
     }
 }

@@ -11,4 +11,7 @@ public interface IDataset
 
     /// <summary>Copies row <paramref name="index"/>'s features into <paramref name="features"/> and returns its class index.</summary>
     int CopyRow(int index, Span<float> features);
+
+    /// <summary>Each row's regression target and example weight, when the rows have them; null by default.</summary>
+    RowValues? Values => null;
 }

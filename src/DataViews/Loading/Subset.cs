@@ -8,4 +8,9 @@ public sealed class Subset(IDataset dataset, IReadOnlyList<int> indices) : IData
     public int FeatureCount => dataset.FeatureCount;
 
     public int CopyRow(int index, Span<float> features) => dataset.CopyRow(indices[index], features);
+
+    /// <summary>The picked rows' targets and weights (a copy of those values, made once).</summary>
+    public RowValues? Values => _values ??= dataset.Values?.Pick(indices);
+
+    RowValues? _values;
 }

@@ -26,10 +26,14 @@ public sealed class MnistDataView : IDataView
         _set = set;
         _start = start;
         _count = count;
-        Schema = BuildSchema(set.ClassCount, set.PixelCount);
+        Schema = BuildSchema(set.ClassCount, set.PixelCount, set.Images.Dimensions[^1]);
     }
 
-    static DataViewSchema BuildSchema(int classCount, int pixelCount)
+    /// <summary>
+    /// Pixels carry slot names "r{row}c{column}" (ScalePixels passes them on): ML.NET's tools name features by them, and
+    /// PermutationFeatureImportance's ITransformer overload cannot run on a feature column without them.
+    /// </summary>
+    static DataViewSchema BuildSchema(int classCount, int pixelCount, int columns)
     {
         var keyValues = new DataViewSchema.Annotations.Builder();
         var names = Enumerable.Range(0, classCount).Select(i => i.ToString().AsMemory()).ToArray();
@@ -37,7 +41,10 @@ public sealed class MnistDataView : IDataView
             (ref VBuffer<ReadOnlyMemory<char>> value) => value = new VBuffer<ReadOnlyMemory<char>>(names.Length, names));
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(LabelColumnName, new KeyDataViewType(typeof(uint), classCount), keyValues.ToAnnotations());
-        builder.AddColumn(PixelsColumnName, new VectorDataViewType(NumberDataViewType.Byte, pixelCount));
+        var slotNames = new DataViewSchema.Annotations.Builder();
+        var pixelNames = Enumerable.Range(0, pixelCount).Select(i => $"r{i / columns}c{i % columns}".AsMemory()).ToArray();
+        slotNames.AddSlotNames(pixelCount, (ref VBuffer<ReadOnlyMemory<char>> value) => value = new VBuffer<ReadOnlyMemory<char>>(pixelNames.Length, pixelNames));
+        builder.AddColumn(PixelsColumnName, new VectorDataViewType(NumberDataViewType.Byte, pixelCount), slotNames.ToAnnotations());
         return builder.ToSchema();
     }
 

@@ -37,7 +37,7 @@ public static class ToAccuracy
             engine.Batches(valid),
             [new ScheduleCallback(model, recipe.Schedule, recipe.LearningRate, recipe.Optimizer.Momentum), stop]);
         var history = learner.Fit(recipe.Epochs, cancellationToken: cancellation);
-        return new Outcome(stop.Seconds, history.Count, history.Select(h => h.ValidAccuracy!.Value).ToArray());
+        return new Outcome(stop.Seconds, history.Count, history.Select(h => h.ValidMetric!.Value).ToArray());
     }
 
     /// <summary>Ends the fit once validation accuracy reaches the target, noting the time.</summary>
@@ -49,7 +49,7 @@ public static class ToAccuracy
 
         public override void AfterEpoch(Learner learner)
         {
-            if (learner.History[^1].ValidAccuracy < target) return;
+            if (learner.History[^1].ValidMetric < target) return;
             Seconds = clock.Elapsed.TotalSeconds;
             throw new CancelFitException();
         }

@@ -9,6 +9,6 @@ public interface ITrainableMlp : ITrainable, ISchedulable, IDisposable
     /// <summary>The current weights as plain arrays.</summary>
     MlpNetwork ToNetwork();
 
-    /// <summary>The optimizer's buffers and step count, to resume from (<see cref="MlpEngine.Create(MlpNetwork, MlpOptimizer, float, MlpOptimizerState)"/>).</summary>
+    /// <summary>The optimizer's buffers and step count, to resume from (<see cref="MlpEngine.Create(MlpNetwork, MlpOptimizer, float, MlpOptimizerState, MlpHead)"/>).</summary>
     MlpOptimizerState ExportState();
 }

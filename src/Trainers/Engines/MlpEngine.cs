@@ -6,10 +6,10 @@ namespace MlNetMnist.Trainers.Engines;
 
 /// <summary>
 /// A way to compute the MLP's training steps. Every engine trains the same model (Linear and ReLU layers), with the
-/// same loss and optimizer, from the same initial weights; they differ in how the arithmetic is done and in the form
+/// same head and loss (<see cref="MlpHead"/>) and optimizer, from the same initial weights; they differ in how the arithmetic is done and in the form
 /// they keep rows and batches in. The trainer, <c>bench</c>, the benchmarks and the tests reach an engine only through
 /// this class: it reads the rows (<see cref="ReadRows"/>), makes their batches (<see cref="Batches"/>) and makes the
-/// MLP (<see cref="Create(MlpNetwork, MlpOptimizer, float, MlpOptimizerState)"/>). By default rows are the lesson's
+/// MLP (<see cref="Create(MlpNetwork, MlpOptimizer, float, MlpOptimizerState, MlpHead)"/>). By default rows are the lesson's
 /// <see cref="Dataset"/> and batches come from the lesson's <see cref="DataLoader"/>.
 /// </summary>
 public abstract class MlpEngine
@@ -20,13 +20,14 @@ public abstract class MlpEngine
     /// <summary>
     /// An MLP starting from <paramref name="initial"/>'s weights (copied), stepped by <paramref name="optimizer"/> at
     /// <paramref name="learningRate"/> (until a schedule sets another), its buffers and step count taken from
-    /// <paramref name="state"/> when given (resuming).
+    /// <paramref name="state"/> when given (resuming), its outputs scored and its loss computed by <paramref name="head"/>
+    /// (null: softmax cross-entropy).
     /// </summary>
-    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null);
+    public abstract ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null, MlpHead? head = null);
 
-    /// <summary>An MLP of <paramref name="sizes"/> ([in, hidden..., classes]) initialised from <paramref name="seed"/> (<see cref="LinearInit"/>).</summary>
-    public ITrainableMlp Create(IReadOnlyList<int> sizes, int seed, MlpOptimizer optimizer, float learningRate) =>
-        Create(LinearInit.Mlp(sizes, seed), optimizer, learningRate);
+    /// <summary>An MLP of <paramref name="sizes"/> ([in, hidden..., outputs]) initialised from <paramref name="seed"/> (<see cref="LinearInit"/>).</summary>
+    public ITrainableMlp Create(IReadOnlyList<int> sizes, int seed, MlpOptimizer optimizer, float learningRate, MlpHead? head = null) =>
+        Create(LinearInit.Mlp(sizes, seed), optimizer, learningRate, head: head);
 
     /// <summary>Rows per batch when only scoring (validation): large, since nothing is learned per batch.</summary>
     public virtual int EvaluationBatchSize => 1000;
@@ -37,8 +38,8 @@ public abstract class MlpEngine
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     /// <exception cref="InvalidDataException">A bad value; names the column and row.</exception>
-    public virtual InMemoryRows? ReadRows(IDataView data, string featureColumn, string labelColumn, long maxBytes) =>
-        Dataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn) ? new(rows, rows.ClassCount) : null;
+    public virtual InMemoryRows? ReadRows(IDataView data, string featureColumn, string labelColumn, long maxBytes, string? weightColumn = null) =>
+        Dataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn, weightColumn) ? new(rows, rows.ClassCount) : null;
 
     /// <summary>
     /// The batches of <paramref name="rows"/> this engine wants: <paramref name="batchSize"/> rows each

@@ -8,8 +8,9 @@ public enum EarlyStoppingMetric
 {
     /// <summary>Validation loss: lower is better.</summary>
     ValidLoss,
-    /// <summary>Validation accuracy: higher is better.</summary>
-    ValidAccuracy,
+    /// <summary>The task's validation metric (accuracy; R² for regression): higher is better. Stored as "ValidAccuracy", its first name.</summary>
+    [JsonStringEnumMemberName("ValidAccuracy")]
+    ValidMetric,
 }
 
 /// <summary>

@@ -2,12 +2,18 @@ using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Trainers.Learning;
 
-/// <summary>What the <see cref="Learner"/> drives: one training step and one evaluation per batch.</summary>
+/// <summary>What the <see cref="Learner"/> drives: one training step and one evaluation per batch, and the task's metric.</summary>
 public interface ITrainable
 {
-    /// <summary>Forward, loss, backward and parameter update on one batch; returns the batch's mean loss.</summary>
+    /// <summary>Forward, loss, backward and parameter update on one batch; returns the batch's (weighted) mean loss.</summary>
     double TrainBatch(Batch batch);
 
-    /// <summary>Loss summed over the batch's rows and the number of rows predicted right, without learning.</summary>
-    (double LossSum, int Correct) EvaluateBatch(Batch batch);
+    /// <summary>The batch's loss and metric sums (<see cref="EvaluationSums"/>), without learning.</summary>
+    EvaluationSums EvaluateBatch(Batch batch);
+
+    /// <summary>The name of the validation metric <see cref="Metric"/> computes: higher is better.</summary>
+    string MetricName => "accuracy";
+
+    /// <summary>The validation metric of evaluated rows' sums: by default accuracy.</summary>
+    double Metric(EvaluationSums sums) => sums.Accuracy;
 }

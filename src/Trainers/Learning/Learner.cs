@@ -55,11 +55,8 @@ public sealed class Learner
     /// <summary>The last training batch's mean loss.</summary>
     public double Loss { get; private set; }
 
-    /// <summary>The last validation batch's summed loss.</summary>
-    public double LossSum { get; private set; }
-
-    /// <summary>The last validation batch's rows predicted right.</summary>
-    public int Correct { get; private set; }
+    /// <summary>The last validation batch's loss and metric sums.</summary>
+    public EvaluationSums Evaluation { get; private set; }
 
     /// <summary>Every finished epoch's metrics, this fit's and earlier fits' of this learner.</summary>
     public IReadOnlyList<EpochMetrics> History => _history;
@@ -121,7 +118,7 @@ public sealed class Learner
         {
             Call(Hook.BeforeBatch);
             if (Training) Loss = Model.TrainBatch(batch);
-            else (LossSum, Correct) = Model.EvaluateBatch(batch);
+            else Evaluation = Model.EvaluateBatch(batch);
             Call(Hook.AfterBatch);
         }
         catch (CancelBatchException) { }
@@ -144,18 +141,12 @@ public sealed class Learner
             }
     }
 
-    /// <summary>Mean loss and accuracy over <paramref name="source"/>'s first epoch, weighted by batch size.</summary>
-    public (double? Loss, double? Accuracy) Evaluate(IBatchSource source, CancellationToken cancellationToken = default)
+    /// <summary>Mean loss and the model's metric (<see cref="ITrainable.Metric"/>) over <paramref name="source"/>'s first epoch, rows weighted.</summary>
+    public (double? Loss, double? Metric) Evaluate(IBatchSource source, CancellationToken cancellationToken = default)
     {
-        double lossSum = 0;
-        long correct = 0, rows = 0;
+        var sums = new EvaluationSums();
         foreach (var batch in source.Epoch(0, cancellationToken))
-        {
-            var (batchLoss, batchCorrect) = Model.EvaluateBatch(batch);
-            lossSum += batchLoss;
-            correct += batchCorrect;
-            rows += batch.Size;
-        }
-        return rows == 0 ? (null, null) : (lossSum / rows, (double)correct / rows);
+            sums += Model.EvaluateBatch(batch);
+        return sums.Weight > 0 ? (sums.MeanLoss, Model.Metric(sums)) : (null, null);
     }
 }

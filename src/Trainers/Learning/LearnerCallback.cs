@@ -26,7 +26,7 @@ public abstract class LearnerCallback
     /// <summary>Before a training or validation batch (<see cref="Learner.Training"/> says which) goes through the model.</summary>
     public virtual void BeforeBatch(Learner learner) { }
 
-    /// <summary>After a batch: <see cref="Learner.Loss"/> (training) or <see cref="Learner.LossSum"/> and <see cref="Learner.Correct"/> (validation) are set.</summary>
+    /// <summary>After a batch: <see cref="Learner.Loss"/> (training) or <see cref="Learner.Evaluation"/> (validation) is set.</summary>
     public virtual void AfterBatch(Learner learner) { }
 }
 

@@ -3,20 +3,21 @@ using System.Diagnostics;
 namespace MlNetMnist.Trainers.Learning;
 
 /// <summary>
-/// fastai's Recorder: the mean training loss of each epoch and the validation loss and accuracy, weighted by batch
-/// size, and the epoch's time, recorded into <see cref="Learner.History"/> after each epoch.
+/// fastai's Recorder: the mean training loss of each epoch and the validation loss and the model's metric (rows
+/// weighted), and the epoch's time, recorded into <see cref="Learner.History"/> after each epoch.
 /// </summary>
 public sealed class MetricsCallback : LearnerCallback
 {
-    double _trainLoss, _validLoss;
-    long _trainRows, _validRows, _correct;
+    double _trainLoss;
+    long _trainRows;
+    EvaluationSums _valid;
     readonly Stopwatch _clock = new();
 
     public override int Order => 0;
 
     public override void BeforeEpoch(Learner learner)
     {
-        (_trainLoss, _validLoss, _trainRows, _validRows, _correct) = (0, 0, 0, 0, 0);
+        (_trainLoss, _trainRows, _valid) = (0, 0, default);
         _clock.Restart();
     }
 
@@ -29,17 +30,13 @@ public sealed class MetricsCallback : LearnerCallback
             _trainRows += rows;
         }
         else
-        {
-            _validLoss += learner.LossSum;
-            _correct += learner.Correct;
-            _validRows += rows;
-        }
+            _valid += learner.Evaluation;
     }
 
     public override void AfterEpoch(Learner learner)
     {
-        bool validated = _validRows > 0;
+        bool validated = _valid.Weight > 0;
         learner.Record(new EpochMetrics(learner.Epoch + 1, _trainRows == 0 ? double.NaN : _trainLoss / _trainRows,
-            validated ? _validLoss / _validRows : null, validated ? (double)_correct / _validRows : null, _clock.Elapsed));
+            validated ? _valid.MeanLoss : null, validated ? learner.Model.Metric(_valid) : null, _clock.Elapsed) { Metric = learner.Model.MetricName });
     }
 }

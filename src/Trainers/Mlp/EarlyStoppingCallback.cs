@@ -70,7 +70,7 @@ public sealed class EarlyStoppingCallback(ITrainableMlp model, EarlyStoppingOpti
         }
     }
 
-    double? Metric(EpochMetrics metrics) => options.Metric == EarlyStoppingMetric.ValidLoss ? metrics.ValidLoss : metrics.ValidAccuracy;
+    double? Metric(EpochMetrics metrics) => options.Metric == EarlyStoppingMetric.ValidLoss ? metrics.ValidLoss : metrics.ValidMetric;
 
     bool Improves(double value, double best) =>
         options.Metric == EarlyStoppingMetric.ValidLoss ? value < best - options.MinDelta : value > best + options.MinDelta;

@@ -3,9 +3,23 @@ using Microsoft.ML.Data;
 
 namespace MlNetMnist.Trainers;
 
-/// <summary>The entry point users see: <c>ml.MulticlassClassification.Trainers.Mlp(...)</c>.</summary>
+/// <summary>The entry points users see: <c>ml.MulticlassClassification.Trainers.Mlp(...)</c>, and the same for BinaryClassification and Regression.</summary>
 public static class MlpCatalog
 {
+    /// <summary>A multi-layer perceptron regression: one output, squared error (or Huber) on the standardised label.</summary>
+    public static MlpRegressionTrainer Mlp(this RegressionCatalog.RegressionTrainers catalog, MlpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MlpRegressionTrainer(catalog.GetEnvironment(), options);
+    }
+
+    /// <summary>A multi-layer perceptron binary classifier: one logit, log-loss; Score, Probability and PredictedLabel as ML.NET's calibrated trainers.</summary>
+    public static MlpBinaryTrainer Mlp(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, MlpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new MlpBinaryTrainer(catalog.GetEnvironment(), options);
+    }
+
     /// <summary>A multi-layer perceptron trained by minibatch SGD on cross-entropy.</summary>
     public static MlpTrainer Mlp(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MlpOptions options)
     {

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Learning.Callbacks;
 
@@ -14,11 +13,11 @@ namespace MlNetMnist.Trainers;
 /// <param name="resumable">The model to continue from, given this fit's history so far.</param>
 /// <param name="result">The model the fit would return now, given this fit's history so far.</param>
 /// <param name="early">Early stopping, if on.</param>
-/// <param name="transformer">The trainer's transformer of a model.</param>
+/// <param name="transformer">The trainer's transformer of a fit result (its task's model parameters inside).</param>
 /// <param name="trainSchema">The training data's schema, saved with the transformer when no pipeline is given.</param>
-internal sealed class MlpCheckpointCallback(MlpCheckpointOptions options, Func<IReadOnlyList<EpochMetrics>, MlpModelParameters> resumable,
-    Func<IReadOnlyList<EpochMetrics>, MlpModelParameters> result, EarlyStoppingCallback? early,
-    Func<MlpModelParameters, MulticlassPredictionTransformer<MlpModelParameters>> transformer, DataViewSchema trainSchema) : LearnerCallback
+internal sealed class MlpCheckpointCallback(MlpCheckpointOptions options, Func<IReadOnlyList<EpochMetrics>, MlpFitResult> resumable,
+    Func<IReadOnlyList<EpochMetrics>, MlpFitResult> result, EarlyStoppingCallback? early,
+    Func<MlpFitResult, ITransformer> transformer, DataViewSchema trainSchema) : LearnerCallback
 {
     readonly MLContext _ml = new();
     int? _bestSaved;
@@ -43,7 +42,7 @@ internal sealed class MlpCheckpointCallback(MlpCheckpointOptions options, Func<I
         }
     }
 
-    void Save(MlpModelParameters model, string path)
+    void Save(MlpFitResult model, string path)
     {
         var mlp = transformer(model);
         var pipeline = options.Pipeline?.Invoke(mlp) ?? mlp;

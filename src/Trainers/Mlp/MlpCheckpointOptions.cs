@@ -26,10 +26,11 @@ public sealed class MlpCheckpointOptions
     public int EveryEpochs { get; set; } = 1;
 
     /// <summary>
-    /// Wraps the trainer's transformer into the pipeline to save (for example the transforms fitted before it and a
-    /// MapKeyToValue after it); null saves the transformer alone.
+    /// Wraps the trainer's transformer (a MulticlassPredictionTransformer, RegressionPredictionTransformer or
+    /// BinaryPredictionTransformer, as the trainer's Fit returns) into the pipeline to save (for example the transforms
+    /// fitted before it and a MapKeyToValue after it); null saves the transformer alone.
     /// </summary>
-    public Func<MulticlassPredictionTransformer<MlpModelParameters>, ITransformer>? Pipeline { get; set; }
+    public Func<ITransformer, ITransformer>? Pipeline { get; set; }
 
     /// <summary>The schema the saved pipeline reads (its first step's input); null: the training data's schema.</summary>
     public DataViewSchema? InputSchema { get; set; }

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
@@ -21,7 +18,7 @@ namespace MlNetMnist.Trainers;
 /// its per-epoch history. Maps a feature vector to class probabilities; saves inside ML.NET's model zip and exports to
 /// ONNX through <c>ml.Model.ConvertToOnnx</c> (<see cref="MlpOnnx"/>).
 /// </summary>
-public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper, ISingleCanSaveOnnx
+public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IValueMapper, ISingleCanSaveOnnx, IMlpModel
 {
     internal const string LoaderSignature = "MlNetMnistMlpModel";
 
@@ -73,23 +70,7 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
         //   best epoch of a checkpoint: int epoch, its network as above, its optimizer state (OptimizerStateFormat)
         const string where = "MLP model in the model zip";
         StoredFormatVersion = ctx.Header.ModelVerWritten;
-        try
-        {
-            bool sealedPayload = ctx.Header.ModelVerWritten >= 0x00010002;
-            using var payload = sealedPayload ? ReadSealed(ctx.Reader, where) : null;
-            var reader = payload ?? ctx.Reader;
-            Network = MlpNetwork.Read(reader, where);
-            Training = JsonSerializer.Deserialize<MlpTrainingInfo>(reader.ReadString())
-                ?? throw new InvalidDataException($"{where}: the training info is empty.");
-            if (sealedPayload)
-                OptimizerState = OptimizerStateFormat.Read(reader, Network.LayerSizes, where);
-            if (sealedPayload && reader.BaseStream.Position < reader.BaseStream.Length)
-                EarlyStoppingBest = ReadBest(reader, Network.LayerSizes, where);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
-        {
-            throw new InvalidDataException($"{where} is damaged: {e.Message}", e);
-        }
+        (Network, Training, OptimizerState, EarlyStoppingBest) = MlpPayload.Read(ctx.Reader, where, sealedPayload: ctx.Header.ModelVerWritten >= 0x00010002);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, Network.InputSize);
         _outputType = new VectorDataViewType(NumberDataViewType.Single, Network.ClassCount);
         _scorer = new MlpScorer(Network);
@@ -115,75 +96,16 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
     /// <summary>The optimizer's buffers and step count when training ended, to continue from; null in models of format 0x00010001.</summary>
     public MlpOptimizerState? OptimizerState { get; }
 
-    /// <summary>
-    /// In a checkpoint of a fit with early stopping (<see cref="MlpCheckpointOptions"/>): the best epoch so far when it
-    /// is not the last one, whose weights the fit returns if no later epoch improves on it. Null in other models.
-    /// </summary>
+    /// <inheritdoc/>
     public MlpBestEpoch? EarlyStoppingBest { get; }
 
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
-
-    /// <summary>Reads the optional early-stopping section: its marker (0 none, 1 present), then what <see cref="SaveCore"/> wrote.</summary>
-    static MlpBestEpoch? ReadBest(BinaryReader reader, IReadOnlyList<int> sizes, string where)
-    {
-        byte present = reader.ReadByte();
-        if (present == 0) return null;
-        if (present != 1) throw new InvalidDataException($"{where}: the early-stopping section's marker is {present}.");
-        int epoch = reader.ReadInt32();
-        if (epoch < 1) throw new InvalidDataException($"{where}: the early-stopping best epoch is {epoch}.");
-        var network = MlpNetwork.Read(reader, where);
-        if (!network.LayerSizes.SequenceEqual(sizes))
-            throw new InvalidDataException($"{where}: the early-stopping best epoch's layers are {string.Join("-", network.LayerSizes)}, the model's {string.Join("-", sizes)}.");
-        var state = OptimizerStateFormat.Read(reader, sizes, where)
-            ?? throw new InvalidDataException($"{where}: the early-stopping best epoch has no optimizer state.");
-        return new MlpBestEpoch(epoch, network, state);
-    }
 
     protected override void SaveCore(ModelSaveContext ctx)
     {
         base.SaveCore(ctx);
         ctx.SetVersionInfo(GetVersionInfo());
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
-        {
-            Network.Write(writer);
-            writer.Write(JsonSerializer.Serialize(Training));
-            OptimizerStateFormat.Write(writer, OptimizerState);
-            writer.Write(EarlyStoppingBest is null ? (byte)0 : (byte)1);
-            if (EarlyStoppingBest is { } best)
-            {
-                writer.Write(best.Epoch);
-                best.Network.Write(writer);
-                OptimizerStateFormat.Write(writer, best.State);
-            }
-        }
-        var bytes = payload.GetBuffer().AsSpan(0, checked((int)payload.Length));
-        ctx.Writer.Write(bytes.Length);
-        ctx.Writer.Write(bytes);
-        ctx.Writer.Write(SHA256.HashData(bytes));
-    }
-
-    /// <summary>Reads the payload's length, the payload and its SHA-256, and hands back a reader of the payload once the hash matches.</summary>
-    static BinaryReader ReadSealed(BinaryReader reader, string where)
-    {
-        int length = reader.ReadInt32();
-        if (length < 0) throw new InvalidDataException($"{where} is damaged: a payload of {length} bytes.");
-        var payload = new MemoryStream();
-        var buffer = new byte[81920];
-        for (int left = length; left > 0;) // copied as it comes, so a damaged length cannot make a huge array up front
-        {
-            int read = reader.Read(buffer, 0, Math.Min(buffer.Length, left));
-            if (read == 0) throw new InvalidDataException($"{where} is damaged: the payload ends early (truncated model).");
-            payload.Write(buffer, 0, read);
-            left -= read;
-        }
-        byte[] stored = reader.ReadBytes(SHA256.HashSizeInBytes); // loops over short reads, as a zip entry's stream gives
-        if (stored.Length != SHA256.HashSizeInBytes)
-            throw new InvalidDataException($"{where} is damaged: its checksum is missing (truncated model).");
-        if (!SHA256.HashData(payload.GetBuffer().AsSpan(0, length)).AsSpan().SequenceEqual(stored))
-            throw new InvalidDataException($"{where} is damaged: its SHA-256 does not match the one saved with it (the file changed after it was saved).");
-        payload.Position = 0;
-        return new BinaryReader(payload, Encoding.UTF8);
+        MlpPayload.Write(ctx.Writer, Network, Training, OptimizerState, EarlyStoppingBest);
     }
 
     bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;

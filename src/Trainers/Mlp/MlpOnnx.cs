@@ -5,7 +5,7 @@ using MlNetMnist.Trainers.Models;
 namespace MlNetMnist.Trainers;
 
 /// <summary>
-/// Writes an <see cref="MlpNetwork"/> into ML.NET's ONNX export: Gemm (+ Relu) per layer, Softmax for Score, and the
+/// Writes an <see cref="MlpNetwork"/> into ML.NET's ONNX export: Gemm (+ Relu) per layer; for a multiclass model Softmax for Score, and the
 /// key-typed PredictedLabel as ML.NET's own multiclass models write it (ArgMax + 1, cast to UINT32: key 1 is class 0).
 /// </summary>
 internal static class MlpOnnx
@@ -23,24 +23,7 @@ internal static class MlpOnnx
         if (outputs.Length != 2)
             return false; // a multiclass scorer always asks for both; anything else is not ours to guess
 
-        string input = features;
-        for (int l = 0; l < network.LayerCount; l++)
-        {
-            int inSize = network.LayerSizes[l], outSize = network.LayerSizes[l + 1];
-            // Linear.weight is [out x in] row-major: Gemm with transB computes x W^T + b, as PyTorch's Linear does.
-            string weight = ctx.AddInitializer(network.GetWeights(l), [outSize, inSize], $"MlpWeight{l}");
-            string bias = ctx.AddInitializer(network.GetBiases(l), [outSize], $"MlpBias{l}");
-            string linear = ctx.AddIntermediateVariable(Floats(outSize), $"MlpLinear{l}");
-            var gemm = ctx.CreateNode("Gemm", [input, weight, bias], [linear], ctx.GetNodeName("Gemm"), "");
-            gemm.AddAttribute("transB", 1L);
-            input = linear;
-            if (l < network.LayerCount - 1)
-            {
-                string relu = ctx.AddIntermediateVariable(Floats(outSize), $"MlpRelu{l}");
-                ctx.CreateNode("Relu", input, relu, ctx.GetNodeName("Relu"), "");
-                input = relu;
-            }
-        }
+        string input = Layers(ctx, network, features, lastOutput: null);
 
         // ONNX Softmax subtracts the row's maximum, like the managed scorer: stable for any finite logits.
         string score = outputs[1];
@@ -73,6 +56,43 @@ internal static class MlpOnnx
         var cast = ctx.CreateNode("Cast", keyOrMissing, outputs[0], ctx.GetNodeName("Cast"), "");
         cast.AddAttribute("to", typeof(uint));
         return true;
+    }
+
+    /// <summary>
+    /// A regression's or binary classifier's Score: the layers alone, the last Gemm writing <paramref name="outputs"/>[0]
+    /// as [N x 1] (ML.NET's calibrator, for a binary model, then adds the Probability).
+    /// </summary>
+    public static bool SaveScore(OnnxContext ctx, MlpNetwork network, string[] outputs, string features)
+    {
+        ctx.CheckOpSetVersion(MinimumOpSet, "MlNetMnist MLP");
+        if (outputs.Length < 1) return false;
+        Layers(ctx, network, features, lastOutput: outputs[0]);
+        return true;
+    }
+
+    /// <summary>Gemm (+ Relu between layers) per layer from <paramref name="features"/>; the last Gemm writes <paramref name="lastOutput"/> when given. Returns the last output's name.</summary>
+    static string Layers(OnnxContext ctx, MlpNetwork network, string features, string? lastOutput)
+    {
+        string input = features;
+        for (int l = 0; l < network.LayerCount; l++)
+        {
+            int inSize = network.LayerSizes[l], outSize = network.LayerSizes[l + 1];
+            // Linear.weight is [out x in] row-major: Gemm with transB computes x W^T + b, as PyTorch's Linear does.
+            string weight = ctx.AddInitializer(network.GetWeights(l), [outSize, inSize], $"MlpWeight{l}");
+            string bias = ctx.AddInitializer(network.GetBiases(l), [outSize], $"MlpBias{l}");
+            bool last = l == network.LayerCount - 1;
+            string linear = last && lastOutput is not null ? lastOutput : ctx.AddIntermediateVariable(Floats(outSize), $"MlpLinear{l}");
+            var gemm = ctx.CreateNode("Gemm", [input, weight, bias], [linear], ctx.GetNodeName("Gemm"), "");
+            gemm.AddAttribute("transB", 1L);
+            input = linear;
+            if (!last)
+            {
+                string relu = ctx.AddIntermediateVariable(Floats(outSize), $"MlpRelu{l}");
+                ctx.CreateNode("Relu", input, relu, ctx.GetNodeName("Relu"), "");
+                input = relu;
+            }
+        }
+        return input;
     }
 
     static VectorDataViewType Floats(int size) => new(NumberDataViewType.Single, size);

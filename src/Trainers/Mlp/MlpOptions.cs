@@ -6,11 +6,32 @@ using MlNetMnist.Trainers.Learning.Schedules;
 
 namespace MlNetMnist.Trainers;
 
-/// <summary>Options of <see cref="MlpTrainer"/>. The defaults are the lesson's: 784-50-10, batch 50, lr 0.5, 3 epochs.</summary>
+/// <summary>
+/// Options of every MLP trainer (multiclass <see cref="MlpTrainer"/>, <see cref="MlpBinaryTrainer"/>,
+/// <see cref="MlpRegressionTrainer"/>). The defaults are the lesson's: 784-50-10, batch 50, lr 0.5, 3 epochs.
+/// </summary>
 public sealed class MlpOptions
 {
-    /// <summary>The label column: a key type (class k is raw key k+1) or an integer type (class k is k).</summary>
+    /// <summary>
+    /// The label column: multiclass, a key type (class k is raw key k+1) or an integer type (class k is k); binary, a
+    /// Boolean; regression, a Single.
+    /// </summary>
     public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>An optional Single column of example weights: the loss is the weighted mean, and a row of weight 0 does not count.</summary>
+    public string? ExampleWeightColumnName { get; set; }
+
+    /// <summary>Classification: each class's weight, multiplying its rows' weights (binary: [false, true]); null: all 1.</summary>
+    public float[]? ClassWeights { get; set; }
+
+    /// <summary>Classification: weigh each class by total / (classes · class total) from the training rows, as scikit-learn's "balanced".</summary>
+    public bool BalanceClasses { get; set; }
+
+    /// <summary>Regression: the loss on the standardised label.</summary>
+    public RegressionLoss RegressionLoss { get; set; } = RegressionLoss.Squared;
+
+    /// <summary>Regression with <see cref="RegressionLoss.Huber"/>: errors beyond this many label standard deviations count linearly.</summary>
+    public float HuberDelta { get; set; } = 1f;
 
     /// <summary>The feature column: a known-size vector of Single.</summary>
     public string FeatureColumnName { get; set; } = "Features";
@@ -119,6 +140,14 @@ public sealed class MlpOptions
         if (Array.FindIndex(HiddenLayers, h => h <= 0) is var bad and >= 0)
             throw new ArgumentOutOfRangeException(nameof(HiddenLayers), $"[{string.Join(", ", HiddenLayers)}]",
                 $"HiddenLayers[{bad}] is {HiddenLayers[bad]}; every hidden layer needs a positive size.");
+        if (ExampleWeightColumnName is not null && string.IsNullOrWhiteSpace(ExampleWeightColumnName))
+            throw new ArgumentException($"ExampleWeightColumnName must name a column or be null, got '{ExampleWeightColumnName}'.", nameof(ExampleWeightColumnName));
+        if (ClassWeights is not null && BalanceClasses)
+            throw new ArgumentException("Give ClassWeights or set BalanceClasses, not both.", nameof(ClassWeights));
+        if (ClassWeights?.Any(w => !(w >= 0) || !float.IsFinite(w)) == true)
+            throw new ArgumentOutOfRangeException(nameof(ClassWeights), $"[{string.Join(", ", ClassWeights)}]", "Every class weight must be a finite number >= 0.");
+        if (!Enum.IsDefined(RegressionLoss)) throw OutOfRange(nameof(RegressionLoss), RegressionLoss, "Squared or Huber");
+        if (!(HuberDelta > 0) || !float.IsFinite(HuberDelta)) throw OutOfRange(nameof(HuberDelta), HuberDelta, "a positive number");
         if (Epochs < 1) throw OutOfRange(nameof(Epochs), Epochs, "at least 1");
         if (BatchSize < 1) throw OutOfRange(nameof(BatchSize), BatchSize, "at least 1");
         if (LearningRate is float rate && (!(rate > 0) || !float.IsFinite(rate))) throw OutOfRange(nameof(LearningRate), rate, "a positive number");

@@ -16,27 +16,19 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
 {
     internal const string LoadName = "MlNetMnistMlp";
 
-    static readonly TrainerInfo TrainerInfo = new(normalization: false, caching: false, supportValid: true, supportIncrementalTrain: true);
-
     readonly MlpOptions _options;
 
     internal MlpTrainer(IHostEnvironment env, MlpOptions options)
         : base(Contracts.CheckRef(env, nameof(env)).Register(LoadName),
-               TrainerUtils.MakeR4VecFeature(CheckOptions(options).FeatureColumnName),
-               TrainerUtils.MakeU4ScalarColumn(options.LabelColumnName))
+               TrainerUtils.MakeR4VecFeature(MlpTrainerCore.CheckOptions(options).FeatureColumnName),
+               TrainerUtils.MakeU4ScalarColumn(options.LabelColumnName),
+               TrainerUtils.MakeR4ScalarWeightColumn(options.ExampleWeightColumnName))
     {
         _options = options;
     }
 
-    static MlpOptions CheckOptions(MlpOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options;
-    }
-
     /// <inheritdoc/>
-    public override TrainerInfo Info => TrainerInfo;
+    public override TrainerInfo Info => MlpTrainerCore.Info;
 
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
@@ -104,17 +96,9 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
 
     protected override MlpModelParameters TrainModelCore(TrainContext context)
     {
-        Host.CheckValue(context, nameof(context));
-        _options.Validate(); // again: the options object may have changed since the trainer was made
-        IDataView? validation = context.ValidationSet?.Data ?? _options.ValidationData;
-        var start = context.InitialPredictor switch
-        {
-            null => null,
-            MlpModelParameters mlp => mlp,
-            var other => throw Host.Except($"Cannot continue training from a {other.GetType().Name}: the MLP trainer continues only its own models."),
-        };
-        int seed = _options.Seed ?? start?.Training.Seed ?? Host.Rand.Next();
-        var trainSchema = context.TrainingSet.Data.Schema;
-        return MlpFit.Run(Host, _options, context.TrainingSet.Data, validation, seed, start, model => MakeTransformer(model, trainSchema));
+        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.MulticlassClassification, context, (fit, schema) => MakeTransformer(Model(fit), schema));
+        return Model(trained);
     }
+
+    MlpModelParameters Model(MlpFitResult fit) => new(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
 }

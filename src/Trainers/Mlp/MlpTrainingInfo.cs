@@ -42,6 +42,12 @@ public sealed record MlpTrainingInfo(
     /// <summary>The epoch whose weights the model holds when early stopping kept an earlier one than the last; else null.</summary>
     public int? BestEpoch { get; init; }
 
+    /// <summary>The task (models saved before regression and binary came: multiclass).</summary>
+    public MlpTask Task { get; init; }
+
+    /// <summary>The head and loss trained, with its class weights or the label's standardisation (null in models saved before heads: softmax).</summary>
+    public MlpHead? Head { get; init; }
+
     /// <summary>Training rows held out to validate on for early stopping (0: none).</summary>
     public int HeldOutRows { get; init; }
 

@@ -8,7 +8,8 @@ namespace MlNetMnist.Trainers;
 /// <see cref="MlpOptions.MemoryBudgetBytes"/> (<see cref="InMemory"/>), else streamed from the IDataView every epoch
 /// through a bounded shuffle buffer, so that memory stays flat whatever the row count.
 /// </summary>
-internal sealed record TrainingRows(IBatchSource Batches, int FeatureCount, int ClassCount, long Count, IDataset? InMemory)
+/// <see cref="IsRegression"/>: the label is a Single, read as each row's target.
+internal sealed record TrainingRows(IBatchSource Batches, int FeatureCount, int ClassCount, long Count, IDataset? InMemory, bool IsRegression)
 {
     /// <param name="data">The rows.</param>
     /// <param name="options">Columns, engine, memory budget and shuffle buffer.</param>
@@ -18,15 +19,15 @@ internal sealed record TrainingRows(IBatchSource Batches, int FeatureCount, int 
     public static TrainingRows Load(IDataView data, MlpOptions options, int? batchSize, bool shuffle, int seed)
     {
         var engine = options.Engine;
-        if (engine.ReadRows(data, options.FeatureColumnName, options.LabelColumnName, options.MemoryBudgetBytes) is { } read)
+        if (engine.ReadRows(data, options.FeatureColumnName, options.LabelColumnName, options.MemoryBudgetBytes, options.ExampleWeightColumnName) is { } read)
             return InMemoryRows(read.Rows, read.ClassCount, options, batchSize, shuffle, seed);
         var stream = new StreamingBatchSource(data, batchSize ?? engine.EvaluationBatchSize, shuffle ? options.ShuffleBufferRows : 1, seed,
-            options.FeatureColumnName, options.LabelColumnName);
+            options.FeatureColumnName, options.LabelColumnName, options.ExampleWeightColumnName);
         var (classCount, rows) = stream.CountClassesAndRows();
-        return new(stream, stream.FeatureCount, classCount, rows, null);
+        return new(stream, stream.FeatureCount, classCount, rows, null, stream.IsRegression);
     }
 
     /// <summary>Rows in memory, batched as the engine wants them.</summary>
     public static TrainingRows InMemoryRows(IDataset rows, int classCount, MlpOptions options, int? batchSize, bool shuffle, int seed) =>
-        new(options.Engine.Batches(rows, batchSize, shuffle, seed, options.NumWorkers), rows.FeatureCount, classCount, rows.Count, rows);
+        new(options.Engine.Batches(rows, batchSize, shuffle, seed, options.NumWorkers), rows.FeatureCount, classCount, rows.Count, rows, rows.Values?.Targets is not null);
 }

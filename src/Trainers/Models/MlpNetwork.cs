@@ -68,6 +68,20 @@ public sealed class MlpNetwork
     public float[] GetBiases(int layer) => (float[])_biases[layer].Clone();
 
     /// <summary>
+    /// The same network with its outputs mapped y -> <paramref name="scale"/>·y + <paramref name="shift"/>, folded into
+    /// the last layer's weights and biases: how a regression trained on a standardised label scores raw ones.
+    /// </summary>
+    public MlpNetwork WithOutputAffine(float scale, float shift)
+    {
+        var weights = _weights.Select(w => (float[])w.Clone()).ToArray();
+        var biases = _biases.Select(b => (float[])b.Clone()).ToArray();
+        TensorPrimitives.Multiply(weights[^1], scale, weights[^1]);
+        var last = biases[^1];
+        for (int i = 0; i < last.Length; i++) last[i] = last[i] * scale + shift;
+        return new MlpNetwork(_sizes, weights, biases);
+    }
+
+    /// <summary>
     /// SHA-256 of the weights alone, lower-case hex, so that two models can be compared whatever their history, timings
     /// or recipe. The bytes hashed are the layout the model zip stores the network in, all little-endian: int32 the
     /// number of layer sizes n, int32[n] the sizes (input, hidden..., classes), then per layer its weight as float32

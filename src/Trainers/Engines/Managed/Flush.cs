@@ -31,7 +31,7 @@ internal static class Flush
     public const float Floor = 5.42101086e-20f;
 
     /// <summary>ln 2^-64: softmax terms exp(x - max) below <see cref="Floor"/>.</summary>
-    public const float FloorExponent = -44.3614196f;
+    public const float FloorExponent = MlpHead.NegligibleSoftmaxExponent;
 
     /// <summary>2^-50: the gradients Adam reads; (1 - β2)·g² is then at least 2^-110 for any β2 below 1 - 2^-10.</summary>
     public const float AdamGradientFloor = 8.8817842e-16f;

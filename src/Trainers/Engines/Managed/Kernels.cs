@@ -210,28 +210,6 @@ internal static class Kernels
         }
     }
 
-    /// <summary>The position of the largest value, the first one on ties (as torch.argmax).</summary>
-    public static int IndexOfMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best]) best = i;
-        return best;
-    }
-
-    /// <summary>
-    /// Cross-entropy of one row of logits against <paramref name="label"/>: log Σ exp(x - max) + max - x[label], the
-    /// terms below 2^-64 (which cannot change a sum of at least 1) left out rather than computed into subnormals.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label)
-    {
-        float max = Max(logits), sum = 0;
-        foreach (float x in logits)
-            if (x - max >= Flush.FloorExponent) sum += MathF.Exp(x - max);
-        return max + MathF.Log(sum) - logits[label];
-    }
-
     /// <summary>
     /// Cross-entropy of one row of <paramref name="count"/> logits, padded with zeros to whole vectors, returned;
     /// the row becomes its gradient, softmax - onehot, and its padding stays zero.
@@ -272,12 +250,5 @@ internal static class Kernels
         var half = Vector256.Max(values.GetLower(), values.GetUpper());
         var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
         return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
-    }
-
-    static float Max(ReadOnlySpan<float> values)
-    {
-        float max = values[0];
-        foreach (float x in values) max = MathF.Max(max, x);
-        return max;
     }
 }

@@ -22,14 +22,14 @@ public sealed class ManagedEngine : MlpEngine
 
     public override string Name => "Managed";
 
-    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null) =>
-        new ManagedMlp(initial, optimizer, learningRate, state: state);
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null, MlpHead? head = null) =>
+        new ManagedMlp(initial, optimizer, learningRate, state: state, head: head);
 
-    public override InMemoryRows? ReadRows(IDataView data, string featureColumn, string labelColumn, long maxBytes)
+    public override InMemoryRows? ReadRows(IDataView data, string featureColumn, string labelColumn, long maxBytes, string? weightColumn = null)
     {
         double share = CompactDataset.NonzeroShareOf(data, featureColumn, labelColumn);
-        if (share > MaxCompactShare) return base.ReadRows(data, featureColumn, labelColumn, maxBytes);
-        return CompactDataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn, share) ? new(rows, rows.ClassCount) : null;
+        if (share > MaxCompactShare) return base.ReadRows(data, featureColumn, labelColumn, maxBytes, weightColumn);
+        return CompactDataset.TryFromDataView(data, maxBytes, out var rows, featureColumn, labelColumn, weightColumn, share) ? new(rows, rows.ClassCount) : null;
     }
 
     public override IBatchSource Batches(IDataset rows, int? batchSize = null, bool shuffle = false, int seed = 0, int? workers = null)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using MlNetMnist.DataViews;
+using MlNetMnist.Trainers.Learning;
 using MlNetMnist.Trainers.Models;
 
 namespace MlNetMnist.Trainers.Engines.Managed;
@@ -17,6 +18,8 @@ public sealed class ManagedMlp : ITrainableMlp
     readonly int[] _sizes;
     readonly ManagedLayer[] _layers;
     readonly MlpOptimizer _optimizer; // kind and constants; the rate and momentum below change per step
+    readonly MlpHead _head;
+    float _weightSum; // this step's: the batch's rows' weights summed, what the mean loss divides by
     float _learningRate, _momentum;
     long _steps;
     readonly bool[] _freshMomentum; // per layer, this step's: SGD's momentum buffer starts from the gradient
@@ -31,13 +34,16 @@ public sealed class ManagedMlp : ITrainableMlp
     /// <param name="learningRate">The step size, until a schedule sets another (<see cref="LearningRate"/>).</param>
     /// <param name="threads">Threads a large batch is split between, the caller's included; 0: two, or one on a single core.</param>
     /// <param name="state">The optimizer's buffers to continue from (<see cref="ExportState"/>); null starts afresh.</param>
-    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, int threads = 0, MlpOptimizerState? state = null)
+    /// <param name="head">The output head and loss; null: softmax cross-entropy.</param>
+    public ManagedMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, int threads = 0, MlpOptimizerState? state = null, MlpHead? head = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         optimizer.Validate();
         MlpOptimizer.ValidateLearningRate(learningRate);
+        _head = head ?? MlpHead.Softmax();
+        _head.Validate();
         _sizes = initial.LayerSizes.ToArray();
         (_optimizer, _learningRate, _momentum) = (optimizer, learningRate, optimizer.Momentum);
         _layers = Enumerable.Range(0, _sizes.Length - 1)
@@ -76,6 +82,8 @@ public sealed class ManagedMlp : ITrainableMlp
     public double TrainBatch(Batch batch)
     {
         Begin(batch);
+        _weightSum = 0;
+        for (int r = 0; r < batch.Size; r++) _weightSum += _head.Weight(batch, r);
         _plainSgd = PlainSgd;
         if (!_plainSgd)
             foreach (var layer in _layers) layer.EnsureGradients();
@@ -98,18 +106,28 @@ public sealed class ManagedMlp : ITrainableMlp
                     _layers[l].Step(_optimizer, _learningRate, _momentum, _steps, 0, _layers[l].In, withBiases: true, _freshMomentum[l]);
         }
         _batch = null;
-        return _scratch.LossSum(batch.Size) / batch.Size;
+        return _weightSum > 0 ? _scratch.LossSum(batch.Size) / _weightSum : 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public (double LossSum, int Correct) EvaluateBatch(Batch batch)
+    public EvaluationSums EvaluateBatch(Batch batch)
     {
         Begin(batch);
         if (Split(batch.Size)) _team.Run(ScoreShare);
-        else Score(0, batch.Size);
+        else Forward(0, batch.Size);
         _batch = null;
-        return (_scratch.LossSum(batch.Size), _scratch.CorrectCount(batch.Size));
+        var sums = new EvaluationSums();
+        var labels = batch.Labels.Span;
+        for (int r = 0; r < batch.Size; r++)
+            sums += _head.Evaluate(_scratch.Logits(r), labels[r], _head.Target(batch, r), _head.Weight(batch, r));
+        return sums;
     }
+
+    /// <inheritdoc/>
+    public string MetricName => _head.MetricName;
+
+    /// <inheritdoc/>
+    public double Metric(EvaluationSums sums) => _head.Metric(sums);
 
     // Phases of a split step, run by every member of the team on its share.
     const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3;
@@ -141,7 +159,7 @@ public sealed class ManagedMlp : ITrainableMlp
                 Train(from, to, shareOf: member);
                 break;
             case ScoreShare:
-                Score(from, to);
+                Forward(from, to);
                 break;
             case StepShare:
                 for (int l = 0; l < _layers.Length; l++)
@@ -175,14 +193,19 @@ public sealed class ManagedMlp : ITrainableMlp
     void Train(int from, int to, int? shareOf)
     {
         var s = Forward(from, to);
-        var labels = _batch!.Labels.Span;
+        var batch = _batch!;
+        var labels = batch.Labels.Span;
         for (int r = from; r < to; r++)
         {
-            s.RowLoss[r] = Kernels.SoftmaxCrossEntropyAndGradient(s.PaddedLogits(r), _layers[^1].Out, labels[r]);
+            float weight = _head.Weight(batch, r);
+            var gradient = s.PaddedLogits(r);
+            s.RowLoss[r] = weight * (double)_head.LossAndGradient(gradient, _layers[^1].Out, labels[r], _head.Target(batch, r));
+            if (weight != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(gradient, weight, gradient);
             for (int l = _layers.Length - 1; l > 0; l--)
                 Kernels.InputGradient(_layers[l], s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
         }
-        float scale = _plainSgd ? -LearningRate / _batch.Size : 1f / _batch.Size;
+        // The weighted mean's gradient (the plain mean's when no row has a weight); when no row counts, no change.
+        float scale = !(_weightSum > 0) ? 0 : _plainSgd ? -LearningRate / _weightSum : 1f / _weightSum;
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
@@ -191,19 +214,6 @@ public sealed class ManagedMlp : ITrainableMlp
             if (shareOf is null && !_plainSgd) layer.ClearGradients();
             Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), from, to, scale);
             Kernels.AddColumnSums(biases.Span, s.Gradients(l), from, to, scale);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Score(int from, int to)
-    {
-        var s = Forward(from, to);
-        var labels = _batch!.Labels.Span;
-        for (int r = from; r < to; r++)
-        {
-            var logits = s.Logits(r);
-            s.RowLoss[r] = Kernels.SoftmaxCrossEntropy(logits, labels[r]);
-            s.RowCorrect[r] = Kernels.IndexOfMax(logits) == labels[r];
         }
     }
 

@@ -18,14 +18,10 @@ internal sealed class Scratch
         _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : AlignedMemory.Floats(rows * layer.Width)).ToArray();
         Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
         RowLoss = new double[rows];
-        RowCorrect = new bool[rows];
     }
 
-    /// <summary>Each row's loss, written by whichever thread has the row.</summary>
+    /// <summary>Each row's weighted loss, written by whichever thread has the row.</summary>
     public double[] RowLoss { get; }
-
-    /// <summary>Whether each row's prediction was right (evaluation).</summary>
-    public bool[] RowCorrect { get; }
 
     public double LossSum(int rows)
     {
@@ -33,8 +29,6 @@ internal sealed class Scratch
         for (int r = 0; r < rows; r++) sum += RowLoss[r];
         return sum;
     }
-
-    public int CorrectCount(int rows) => RowCorrect.AsSpan(0, rows).Count(true);
 
     public int Rows { get; }
 

@@ -15,6 +15,6 @@ public sealed class AutogradEngine : MlpEngine
 
     public override string Name => "Autograd";
 
-    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null) =>
-        new AutogradMlp(initial, optimizer, learningRate, state);
+    public override ITrainableMlp Create(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null, MlpHead? head = null) =>
+        new AutogradMlp(initial, optimizer, learningRate, state, head);
 }

@@ -10,18 +10,19 @@ using static TorchSharp.torch;
 namespace MlNetMnist.Trainers.Engines.Autograd;
 
 /// <summary>
-/// The lesson's way, owning its pieces: <see cref="Sequential.Mlp(MlpNetwork)"/>, <see cref="Loss.CrossEntropy"/> and
-/// <see cref="Sgd"/> or <see cref="Adam"/>, backward by autograd.
+/// The lesson's way, owning its pieces: <see cref="Sequential.Mlp(MlpNetwork)"/>, the head's loss (<see cref="HeadLoss"/>;
+/// the lesson's <see cref="Loss.CrossEntropy"/> for unweighted softmax) and <see cref="Sgd"/> or <see cref="Adam"/>,
+/// backward by autograd. Evaluation scores the outputs with the head's own row arithmetic, as the managed engine does.
 /// </summary>
 public sealed class AutogradMlp : ITrainableMlp
 {
     readonly Sequential _model;
     readonly IOptimizer _optimizer;
     readonly MlpOptimizer _settings;
-    readonly ModuleTrainable _steps;
+    readonly MlpHead _head;
     long _sgdSteps;
 
-    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null)
+    public AutogradMlp(MlpNetwork initial, MlpOptimizer optimizer, float learningRate, MlpOptimizerState? state = null, MlpHead? head = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -33,7 +34,8 @@ public sealed class AutogradMlp : ITrainableMlp
             ? new Adam(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.Beta2, optimizer.Epsilon, optimizer.WeightDecay,
                 decoupled: optimizer.Kind == OptimizerKind.AdamW)
             : new Sgd(_model.Parameters(), learningRate, optimizer.Momentum, optimizer.WeightDecay);
-        _steps = new ModuleTrainable(_model, Loss.CrossEntropy, _optimizer);
+        _head = head ?? MlpHead.Softmax();
+        _head.Validate();
         if (state is not null) Import(state, initial.LayerSizes);
     }
 
@@ -52,10 +54,45 @@ public sealed class AutogradMlp : ITrainableMlp
     public double TrainBatch(Batch batch)
     {
         _sgdSteps++;
-        return _steps.TrainBatch(batch);
+        using var scope = NewDisposeScope();
+        _model.Train();
+        var (x, y) = BatchTensors.Copy(batch);
+        var (targets, weights) = RowTensors(batch);
+        var outputs = _model.Forward(x);
+        var loss = weights is null && _head.Kind == HeadKind.Softmax ? Loss.CrossEntropy(outputs, y) : HeadLoss.Mean(_head, outputs, y, targets, weights);
+        loss.backward();
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return loss.item<float>();
     }
 
-    public (double LossSum, int Correct) EvaluateBatch(Batch batch) => _steps.EvaluateBatch(batch);
+    /// <summary>The standardised targets (regression) and the row weights (example times class weight, when any differs from 1).</summary>
+    (Tensor? Targets, Tensor? Weights) RowTensors(Batch batch)
+    {
+        var rows = Enumerable.Range(0, batch.Size);
+        var targets = _head.IsRegression ? tensor(rows.Select(r => _head.Target(batch, r)).ToArray()) : null;
+        bool weighted = !batch.Weights.IsEmpty || _head.ClassWeights is not null;
+        return (targets, weighted ? tensor(rows.Select(r => _head.Weight(batch, r)).ToArray()) : null);
+    }
+
+    public EvaluationSums EvaluateBatch(Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        _model.Eval();
+        var (x, _) = BatchTensors.Copy(batch);
+        var outputs = _model.Forward(x).contiguous().data<float>().ToArray();
+        int k = outputs.Length / batch.Size;
+        var labels = batch.Labels.Span;
+        var sums = new EvaluationSums();
+        for (int r = 0; r < batch.Size; r++)
+            sums += _head.Evaluate(outputs.AsSpan(r * k, k), labels[r], _head.Target(batch, r), _head.Weight(batch, r));
+        return sums;
+    }
+
+    public string MetricName => _head.MetricName;
+
+    public double Metric(EvaluationSums sums) => _head.Metric(sums);
 
     public MlpNetwork ToNetwork() => _model.ToNetwork();
 

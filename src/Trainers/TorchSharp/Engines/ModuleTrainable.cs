@@ -21,7 +21,7 @@ public sealed class ModuleTrainable(Module model, Func<Tensor, Tensor, Tensor> l
         return batchLoss.item<float>();
     }
 
-    public (double LossSum, int Correct) EvaluateBatch(Batch batch)
+    public EvaluationSums EvaluateBatch(Batch batch)
     {
         using var scope = NewDisposeScope();
         using var noGrad = TorchSharp.torch.no_grad();
@@ -30,6 +30,6 @@ public sealed class ModuleTrainable(Module model, Func<Tensor, Tensor, Tensor> l
         var logits = model.Forward(x);
         double lossSum = loss(logits, y).item<float>() * batch.Size;
         int correct = (int)logits.argmax(1).eq(y).sum().item<long>();
-        return (lossSum, correct);
+        return new EvaluationSums(lossSum, batch.Size, correct);
     }
 }

@@ -137,7 +137,7 @@ public sealed class EngineTests
     [DataRow("Autograd")]
     public void SparseBatches_TrainExactlyAsDenseOnes(string engine)
     {
-        (float[] Weights, double Loss, int Correct) Train(bool sparse)
+        (float[] Weights, double Loss, double Correct) Train(bool sparse)
         {
             using var mlp = Engine(engine).Create([150, 40, 5], seed: 6, MlpOptimizer.Sgd(), 0.3f);
             for (int step = 0; step < 10; step++)

@@ -24,7 +24,7 @@ public sealed class CallbackTests
             return 1;
         }
 
-        public (double LossSum, int Correct) EvaluateBatch(Batch batch) => (batch.Size, batch.Size);
+        public EvaluationSums EvaluateBatch(Batch batch) => new(batch.Size, batch.Size, batch.Size);
     }
 
     /// <summary>10 rows of 2 features, batches of 4: 3 batches an epoch.</summary>
@@ -52,7 +52,7 @@ public sealed class CallbackTests
             "BeforeFit", "BeforeEpoch 0", "train 0", "after train 0", "train 1", "after train 1", "train 2", "after train 2",
             "valid 0", "after valid 0", "AfterEpoch 0", "AfterFit",
         }, log);
-        Assert.AreEqual(1.0, history[0].ValidAccuracy);
+        Assert.AreEqual(1.0, history[0].ValidMetric);
         Assert.AreEqual(1.0, history[0].TrainLoss);
     }
 
@@ -133,6 +133,6 @@ public sealed class CallbackTests
             double x = Math.Log10(LearningRate);
             return x <= -2 ? 0.1 + 0.3 * (-2 - x) : 0.1 * Math.Pow(100, x + 2);
         }
-        public (double LossSum, int Correct) EvaluateBatch(Batch batch) => (0, 0);
+        public EvaluationSums EvaluateBatch(Batch batch) => new(0, batch.Size, 0);
     }
 }

@@ -79,6 +79,35 @@ public sealed class CheckpointTests
         Assert.IsEmpty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
 
+    /// <summary>
+    /// A regression trains on the standardised target and scores raw ones: its checkpoint keeps the layers as trained, so
+    /// the resumed fit starts from exactly them (folding the standardisation in and out again would round).
+    /// </summary>
+    [TestMethod]
+    public void RegressionContinuedFromACheckpoint_EndsWithTheUninterruptedWeights_BitForBit()
+    {
+        using var dir = TestData.TempDirectory();
+        string checkpoint = dir.File("regression.zip");
+        var rows = SklearnData.Diabetes(_ml);
+        var data = _ml.Transforms.NormalizeMeanVariance("Features").Fit(rows).Transform(rows);
+        MlpOptions Options(string? path) => new()
+        {
+            HiddenLayers = [32], Epochs = 4, BatchSize = 32, Seed = 5, Optimizer = MlpOptimizer.Adam(0.01f), Schedule = new OneCycleSchedule(),
+            Checkpoint = path is null ? null : new MlpCheckpointOptions { Path = path },
+        };
+        var straight = _ml.Regression.Trainers.Mlp(Options(null)).Fit(data).Model;
+        var interrupted = Options(checkpoint);
+        interrupted.Callbacks.Add(new StopAfter(2));
+        _ml.Regression.Trainers.Mlp(interrupted).Fit(data);
+
+        var saved = ((RegressionPredictionTransformer<MlpScoreModelParameters>)_ml.Model.Load(checkpoint, out _)).Model;
+        Assert.AreEqual(2, saved.Training.History.Count);
+        Assert.AreEqual(MlpTask.Regression, saved.Training.Task);
+        var resumed = _ml.Regression.Trainers.Mlp(Options(null)).Fit(data, saved).Model;
+        Assert.AreEqual(straight.Network.WeightsSha256(), resumed.Network.WeightsSha256());
+        CollectionAssert.AreEqual(straight.Training.History.Select(e => e.TrainLoss).ToArray(), resumed.Training.History.Select(e => e.TrainLoss).ToArray());
+    }
+
     [TestMethod]
     public void EveryEpochs_ChecksEpochNumbers_CountedAcrossResumes()
     {

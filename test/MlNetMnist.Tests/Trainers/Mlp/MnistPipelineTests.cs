@@ -59,7 +59,7 @@ public sealed class MnistPipelineTests
         foreach (var e in history) Console.WriteLine(e);
         Assert.AreEqual(3, history.Count);
         Assert.IsTrue(history[^1].TrainLoss < history[0].TrainLoss);
-        Assert.IsGreaterThanOrEqualTo(0.96, history[^1].ValidAccuracy!.Value);
+        Assert.IsGreaterThanOrEqualTo(0.96, history[^1].ValidMetric!.Value);
         Assert.AreEqual(3, _progress.Count(p => p.EpochEnd is not null));
         Assert.AreEqual(3 * 1000, _progress.Count(p => p.EpochEnd is null));
         CollectionAssert.AreEqual(new[] { 784, 50, 10 }, Mlp.Network.LayerSizes.ToArray());

@@ -40,7 +40,7 @@ public sealed class LearnerTests
         var learner = new Learner(new ModuleTrainable(model, Loss.CrossEntropy, sgd), Blobs(256, 1), Blobs(64, 2));
         var history = learner.Fit(3, new SyncProgress<TrainingProgress>(reports.Add));
         Assert.AreEqual(3, history.Count);
-        Assert.AreEqual(1.0, history[^1].ValidAccuracy!.Value);
+        Assert.AreEqual(1.0, history[^1].ValidMetric!.Value);
         Assert.IsTrue(history[^1].TrainLoss < history[0].TrainLoss, $"train loss {history[0].TrainLoss} then {history[^1].TrainLoss}"); // false for NaN too
         Assert.AreEqual(3 * 16 + 3, reports.Count);
     }

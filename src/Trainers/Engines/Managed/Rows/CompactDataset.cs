@@ -17,7 +17,11 @@ public sealed class CompactDataset : IDataset
     readonly SparseFeatures _rows;
     readonly int[] _labels;
 
-    CompactDataset(SparseFeatures rows, int[] labels, int classCount) => (_rows, _labels, ClassCount) = (rows, labels, classCount);
+    CompactDataset(SparseFeatures rows, int[] labels, int classCount, RowValues? values) =>
+        (_rows, _labels, ClassCount, Values) = (rows, labels, classCount, values);
+
+    /// <inheritdoc/>
+    public RowValues? Values { get; }
 
     public int Count => _labels.Length;
 
@@ -59,7 +63,7 @@ public sealed class CompactDataset : IDataset
             labels[i] = data.CopyRow(i, row);
             rows.AppendDense(row);
         }
-        return new CompactDataset(rows, labels, classCount);
+        return new CompactDataset(rows, labels, classCount, data.Values);
     }
 
     /// <summary>
@@ -107,11 +111,12 @@ public sealed class CompactDataset : IDataset
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     /// <exception cref="InvalidDataException">A NaN or infinite feature, a missing key or a label beyond the key count; names column and row.</exception>
     public static bool TryFromDataView(IDataView data, long maxBytes, [NotNullWhen(true)] out CompactDataset? dataset,
-        string featureColumn = "Features", string labelColumn = "Label", double? nonzeroShare = null)
+        string featureColumn = "Features", string labelColumn = "Label", string? weightColumn = null, double? nonzeroShare = null)
     {
         dataset = null;
         double share = nonzeroShare ?? NonzeroShareOf(data, featureColumn, labelColumn);
-        using var reader = new RowReader(data, featureColumn, labelColumn);
+        using var reader = new RowReader(data, featureColumn, labelColumn, weightColumn);
+        var values = new RowValues.Builder(reader);
         int f = reader.FeatureCount;
         long? count = data.GetRowCount();
         if (count * BytesPerRow(share, f) > maxBytes) return false;
@@ -123,11 +128,12 @@ public sealed class CompactDataset : IDataset
         {
             if (n == labels.Length) Array.Resize(ref labels, labels.Length * 2);
             labels[n++] = label;
+            values.Add();
             rows.AppendDense(row);
             if ((long)rows.Count * (sizeof(float) + sizeof(int)) + (long)n * 2 * sizeof(int) > maxBytes) return false;
         }
         Array.Resize(ref labels, n);
-        dataset = new CompactDataset(rows, labels, reader.KeyCount ?? (n == 0 ? 0 : labels.Max() + 1));
+        dataset = new CompactDataset(rows, labels, reader.KeyCount ?? (n == 0 ? 0 : labels.Max() + 1), values.Build());
         return true;
     }
 

@@ -7,6 +7,7 @@ internal sealed class SparseCopyCollator(CompactDataset data, int batchSize) : I
 {
     readonly SparseFeatures _rows = new(data.FeatureCount, batchSize, (int)Math.Min(Array.MaxLength - 64L, (long)batchSize * data.FeatureCount / 4));
     readonly int[] _labels = new int[batchSize];
+    readonly RowValueBuffers _values = new(data, batchSize);
 
     public Batch Collate(int index, ArraySegment<int> indices)
     {
@@ -17,7 +18,8 @@ internal sealed class SparseCopyCollator(CompactDataset data, int batchSize) : I
             _rows.AppendValid(data.Row(indices[i]));
             labels.Span[i] = data.Label(indices[i]);
         }
-        return new SparseBatch(index, _rows, labels);
+        var (targets, weights) = _values.Fill(indices);
+        return new SparseBatch(index, _rows, labels) { Targets = targets, Weights = weights };
     }
 }
 
@@ -26,12 +28,14 @@ internal sealed class SparseViewCollator(CompactDataset data, int batchSize) : I
 {
     readonly SparseRowsView _view = new(data.Rows, ReadOnlyMemory<int>.Empty);
     readonly int[] _labels = new int[batchSize];
+    readonly RowValueBuffers _values = new(data, batchSize);
 
     public Batch Collate(int index, ArraySegment<int> indices)
     {
         var labels = _labels.AsMemory(0, indices.Count);
         for (int i = 0; i < indices.Count; i++) labels.Span[i] = data.Label(indices[i]);
         _view.Show(data.Rows, indices);
-        return new SparseBatch(index, _view, labels);
+        var (targets, weights) = _values.Fill(indices);
+        return new SparseBatch(index, _view, labels) { Targets = targets, Weights = weights };
     }
 }

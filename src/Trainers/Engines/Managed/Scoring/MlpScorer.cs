@@ -41,8 +41,16 @@ public sealed class MlpScorer
     /// float, gets NaN probabilities: ML.NET's convention for a row it cannot score, whose PredictedLabel is then
     /// missing (key 0) rather than some class.
     /// </summary>
+    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities) => Score(features, probabilities, softmax: true);
+
+    /// <summary>
+    /// The raw outputs of one row, the last layer's with no softmax: a regression's prediction or a binary classifier's
+    /// logit. Arithmetic as <see cref="Predict"/>'s; a row with a NaN or infinite feature gets NaN.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> features, Span<float> outputs) => Score(features, outputs, softmax: false);
+
     [SkipLocalsInit] // the scratch is written before it is read
-    public void Predict(ReadOnlySpan<float> features, Span<float> probabilities)
+    void Score(ReadOnlySpan<float> features, Span<float> probabilities, bool softmax)
     {
         if (features.Length != _network.InputSize)
             throw new ArgumentException($"Expected {_network.InputSize} features, got {features.Length}.", nameof(features));
@@ -70,7 +78,7 @@ public sealed class MlpScorer
                 input = output[..layer.Out];
             }
             input.CopyTo(probabilities);
-            SoftMax(probabilities);
+            if (softmax) SoftMax(probabilities);
         }
         finally
         {

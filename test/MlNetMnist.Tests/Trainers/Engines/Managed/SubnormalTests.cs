@@ -112,7 +112,7 @@ public sealed class SubnormalTests
         AssertNoSubnormal(row, "gradient");
         double max = logits.Max(), sum = logits.Sum(x => Math.Exp(x - max));
         Assert.AreEqual(Math.Log(sum) + max - logits[3], loss, 1e-5);
-        Assert.AreEqual(Math.Log(sum) + max - logits[3], Kernels.SoftmaxCrossEntropy(logits, 3), 1e-5);
+        Assert.AreEqual(Math.Log(sum) + max - logits[3], MlpHead.Softmax().Loss(logits, 3, 0), 1e-5);
         for (int c = 0; c < logits.Length; c++)
         {
             double expected = Math.Exp(logits[c] - max) / sum - (c == 3 ? 1 : 0);
