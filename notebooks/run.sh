@@ -34,6 +34,13 @@ PROJECT
 dotnet restore out/prepare --nologo -v q
 dotnet msbuild out/prepare -t:WeakenInPackagesFolder --nologo -v q
 
+# .NET Interactive caches what each cell's #r "nuget: ..." lines resolved to, in ~/.packagemanagement/nuget/Cache, keyed
+# by the packages and versions asked for, and reuses an entry as long as its paths exist: our 1.0.0 packed by another
+# checkout or an earlier run would stand in for the one just packed. Forget the entries that name our packages.
+for entry in "$HOME"/.packagemanagement/nuget/Cache/*.resolvedReferences.paths; do
+  if [[ -f $entry ]] && grep -q -i 'mlnetmnist\.' "$entry"; then rm -f "$entry" "${entry%.resolvedReferences.paths}.csx"; fi
+done
+
 status=0
 for notebook in [0-9][0-9]_*.ipynb; do
   echo "== $notebook"
