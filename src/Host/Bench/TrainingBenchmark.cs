@@ -148,18 +148,23 @@ public static class TrainingBenchmark
     /// <summary>Warm-up epochs before timing: the runtime's tiered JIT and the loader's worker settle over the first three or four.</summary>
     public const int WarmupEpochs = 3;
 
-    /// <summary>Median seconds of <paramref name="epochs"/> timed runs of <paramref name="epoch"/> after <see cref="WarmupEpochs"/> untimed ones.</summary>
-    public static double MedianSeconds(Action epoch, int epochs)
+    /// <summary>
+    /// Median seconds of each of <paramref name="contestants"/>' epochs over <paramref name="rounds"/> timed rounds,
+    /// after <see cref="WarmupEpochs"/> untimed ones; a round runs one epoch of each contestant in turn.
+    /// </summary>
+    public static double[] MedianSeconds(IReadOnlyList<Action> contestants, int rounds)
     {
-        for (int i = 0; i < WarmupEpochs; i++) epoch();
-        var times = new double[epochs];
-        for (int i = 0; i < epochs; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            epoch();
-            times[i] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[epochs / 2];
+        for (int i = 0; i < WarmupEpochs; i++)
+            foreach (var epoch in contestants) epoch();
+        var times = new double[contestants.Count][];
+        for (int c = 0; c < contestants.Count; c++) times[c] = new double[rounds];
+        for (int round = 0; round < rounds; round++)
+            for (int c = 0; c < contestants.Count; c++)
+            {
+                var clock = Stopwatch.StartNew();
+                contestants[c]();
+                times[c][round] = clock.Elapsed.TotalSeconds;
+            }
+        return times.Select(t => t.Order().ElementAt(rounds / 2)).ToArray();
     }
 }
