@@ -56,22 +56,42 @@ public static class OnnxExport
     /// <summary>
     /// The input columns that the columns the model adds depend on, so that the label and passengers are not inputs of
     /// the graph; all of them when the model will not bind without the rest (a MapValueToKey of the label inside it).
+    /// A declared dependency the model binds and adds the same columns without is left out too: ML.NET's regression
+    /// and binary scorers declare the label one, though scoring never reads it.
     /// </summary>
     static DataViewSchema InputsUsed(ITransformer model, DataViewSchema inputSchema)
     {
         var mapper = model.GetRowToRowMapper(inputSchema);
-        var used = mapper.GetDependencies(Added(inputSchema, mapper.OutputSchema)).Select(c => c.Index).ToHashSet();
+        var added = Added(inputSchema, mapper.OutputSchema).Select(c => c.Name).ToArray();
+        var used = mapper.GetDependencies(Added(inputSchema, mapper.OutputSchema)).Where(c => !c.IsHidden).ToList();
+        if (!Binds(model, used, added)) return inputSchema;
+        foreach (var column in used.ToArray())
+        {
+            var without = used.Where(c => c.Index != column.Index).ToList();
+            if (Binds(model, without, added)) used = without;
+        }
+        return Schema(used);
+    }
+
+    static DataViewSchema Schema(IEnumerable<DataViewSchema.Column> columns)
+    {
         var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema.Where(c => used.Contains(c.Index) && !c.IsHidden));
-        var schema = builder.ToSchema();
+        builder.AddColumns(columns);
+        return builder.ToSchema();
+    }
+
+    /// <summary>Whether the model takes just <paramref name="columns"/> and still adds every column in <paramref name="added"/>.</summary>
+    static bool Binds(ITransformer model, IReadOnlyList<DataViewSchema.Column> columns, string[] added)
+    {
+        var schema = Schema(columns);
         try
         {
-            model.GetOutputSchema(schema);
-            return schema;
+            var output = model.GetOutputSchema(schema);
+            return added.All(name => output.GetColumnOrNull(name) is not null);
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException) // "Could not find input column"
         {
-            return inputSchema;
+            return false;
         }
     }
 
@@ -103,9 +123,15 @@ public static class OnnxExport
         }
     }
 
-    /// <summary>The visible columns of <paramref name="after"/> that are not <paramref name="before"/>'s passed through.</summary>
+    /// <summary>
+    /// The visible columns of <paramref name="after"/> that are not <paramref name="before"/>'s passed through: new
+    /// names, new types, and names written again (a step that writes a column it read, as a normalizer of Features
+    /// does, leaves the old one hidden, so the name appears once more than before; positions say nothing, since
+    /// ML.NET puts such a column beside the one it hides).
+    /// </summary>
     static IEnumerable<DataViewSchema.Column> Added(DataViewSchema before, DataViewSchema after) =>
-        after.Where(c => !c.IsHidden && (before.GetColumnOrNull(c.Name) is not { } old || !old.Type.Equals(c.Type) || c.Index >= before.Count));
+        after.Where(c => !c.IsHidden && (before.GetColumnOrNull(c.Name) is not { } old || !old.Type.Equals(c.Type)
+            || after.Count(a => a.Name == c.Name) > before.Count(b => b.Name == c.Name)));
 
     static IEnumerable<ITransformer> Steps(ITransformer model) =>
         model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : [model];
