@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Bench;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;

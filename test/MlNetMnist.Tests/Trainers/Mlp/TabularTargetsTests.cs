@@ -1,6 +1,6 @@
 using Microsoft.ML;
+using MlNetMnist.Host.Bench;
 using MlNetMnist.Trainers;
-using MlNetMnist.Trainers.Engines;
 
 namespace MlNetMnist.Tests.Trainers.Mlp;
 
@@ -11,11 +11,7 @@ namespace MlNetMnist.Tests.Trainers.Mlp;
 [TestClass]
 public sealed class TabularTargetsTests
 {
-    /// <summary>One recipe for the three sets: 64 hidden units, AdamW (lr 1e-3, weight decay 0.01), batches of 64, 500 epochs.</summary>
-    internal static MlpOptions Recipe() => new()
-    {
-        HiddenLayers = [64], Epochs = 500, BatchSize = 64, Seed = 1, Optimizer = MlpOptimizer.AdamW(weightDecay: 0.01f), LearningRate = 1e-3f,
-    };
+    static MlpOptions Recipe() => TabularRecipes.SmallSets();
 
     [TestMethod]
     public void Diabetes_Regression_CrossValidatedRSquared()
