@@ -52,7 +52,7 @@ internal static class BenchTabularCommand
             if (part != SmallSetsPart)
             {
                 long trainCount = parse.GetValue(rows), testCount = parse.GetValue(testRows);
-                var scores = TabularBenchmark.Friedman(trainCount, testCount, mlpEpochs, names, line => Console.Error.WriteLine(line), cancellation);
+                var scores = TabularBenchmark.Friedman(trainCount, testCount, mlpEpochs, names, line => console.MarkupLine(Markup.Escape(line)), cancellation);
                 SklearnAnchor.Outcome sklearn = parse.GetValue(noSklearn)
                     ? new(null, null, "--no-sklearn")
                     : SklearnAnchor.Friedman(new FriedmanDataView(trainCount, 1), new FriedmanDataView(testCount, 2), cancellation);
@@ -67,10 +67,11 @@ internal static class BenchTabularCommand
                       (scores.FirstOrDefault(s => s.Trainer == TabularTrainers.Mlp) is { } mlp && sklearn.FitSeconds is double s
                           ? $"; our Mlp's fit is {Machine.Ratio(s, mlp.FitSeconds)} (this run)." : "."));
             }
-            // Markdown as is: not through the console, which would wrap long lines at its width.
-            Console.Out.WriteLine(table.ToString());
-            Console.Out.WriteLine(Recipes(names, part, mlpEpochs, notes));
-            Console.Out.WriteLine($"peak resident memory (VmHWM): {ProcessMemory.PeakResidentMegabytes():F0} MB");
+            // Markdown as is, to the console's writer: the console would wrap long lines at its width.
+            var output = console.Profile.Out.Writer;
+            output.WriteLine(table.ToString());
+            output.WriteLine(Recipes(names, part, mlpEpochs, notes));
+            output.WriteLine($"peak resident memory (VmHWM): {ProcessMemory.PeakResidentMegabytes():F0} MB");
             return Task.FromResult(Cli.Success);
         });
         return command;
@@ -103,7 +104,12 @@ internal static class BenchTabularCommand
 
     static string Seconds(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds:F2} s");
 
-    static string Count(long rows) => rows % 1000 == 0 ? $"{rows / 1000:N0}k" : rows.ToString("N0", CultureInfo.InvariantCulture);
+    static string Count(long rows) => rows switch
+    {
+        _ when rows % 1_000_000 == 0 => $"{rows / 1_000_000}M",
+        _ when rows % 1000 == 0 => $"{rows / 1000}k",
+        _ => rows.ToString("N0", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>A GitHub markdown table, built row by row.</summary>
     sealed class MarkdownTable(string[] header)

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
 using MlNetMnist.Host.Bench;
@@ -107,6 +108,33 @@ public sealed class CheckpointTests
         var resumed = _ml.Regression.Trainers.Mlp(Options(null)).Fit(data, saved).Model;
         Assert.AreEqual(straight.Network.WeightsSha256(), resumed.Network.WeightsSha256());
         CollectionAssert.AreEqual(straight.Training.History.Select(e => e.TrainLoss).ToArray(), resumed.Training.History.Select(e => e.TrainLoss).ToArray());
+    }
+
+    /// <summary>A binary classifier's checkpoint is ML.NET's calibrated binary model; the resumed fit ends where the uninterrupted one does.</summary>
+    [TestMethod]
+    public void BinaryContinuedFromACheckpoint_EndsWithTheUninterruptedWeights_BitForBit()
+    {
+        using var dir = TestData.TempDirectory();
+        string checkpoint = dir.File("binary.zip");
+        var rows = SklearnData.BreastCancer(_ml);
+        var data = _ml.Transforms.NormalizeMeanVariance("Features").Fit(rows).Transform(rows);
+        MlpOptions Options(string? path) => new()
+        {
+            HiddenLayers = [32], Epochs = 4, BatchSize = 32, Seed = 5, Optimizer = MlpOptimizer.Adam(0.01f), Schedule = new OneCycleSchedule(),
+            Checkpoint = path is null ? null : new MlpCheckpointOptions { Path = path },
+        };
+        var straight = _ml.BinaryClassification.Trainers.Mlp(Options(null)).Fit(data).Model;
+        var interrupted = Options(checkpoint);
+        interrupted.Callbacks.Add(new StopAfter(2));
+        _ml.BinaryClassification.Trainers.Mlp(interrupted).Fit(data);
+
+        var saved = ((BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>>)_ml.Model.Load(checkpoint, out _)).Model;
+        Assert.AreEqual(2, saved.SubModel.Training.History.Count);
+        Assert.AreEqual(MlpTask.BinaryClassification, saved.SubModel.Training.Task);
+        Assert.AreEqual(OptimizerKind.Adam, saved.SubModel.OptimizerState!.Kind);
+        var resumed = _ml.BinaryClassification.Trainers.Mlp(Options(null)).Fit(data, saved).Model.SubModel;
+        Assert.AreEqual(straight.SubModel.Network.WeightsSha256(), resumed.Network.WeightsSha256());
+        CollectionAssert.AreEqual(straight.SubModel.Training.History.Select(e => e.TrainLoss).ToArray(), resumed.Training.History.Select(e => e.TrainLoss).ToArray());
     }
 
     [TestMethod]
