@@ -88,12 +88,17 @@ internal static class BenchTabularCommand
             text.AppendLine("Friedman #1: y = 10 sin(π x1 x2) + 20 (x3 - 0.5)² + 10 x4 + 5 x5 + N(0, 1), x ~ U(0, 1)^10, generated row by row " +
                             "(training seed 1, test seed 2) by a streaming IDataView that every trainer reads as it likes; fit time includes reading it.");
         foreach (string name in names)
-            text.AppendLine(name == TabularTrainers.Mlp
-                ? $"- Mlp: small sets {TabularRecipes.SmallSetsText} (TabularTargetsTests' recipe); Friedman {TabularRecipes.FriedmanText(mlpEpochs)}; managed engine."
-                : $"- {name}: {TabularTrainers.MlNetRecipe(name)}.");
+            text.AppendLine(name == TabularTrainers.Mlp ? $"- Mlp (managed engine): {MlpRecipes(part, mlpEpochs)}." : $"- {name}: {TabularTrainers.MlNetRecipe(name)}.");
         foreach (string note in notes) text.AppendLine($"- {note}");
         return text.ToString().TrimEnd();
     }
+
+    static string MlpRecipes(string? part, int epochs) => part switch
+    {
+        SmallSetsPart => $"{TabularRecipes.SmallSetsText} (TabularTargetsTests' recipe)",
+        FriedmanPart => TabularRecipes.FriedmanText(epochs),
+        _ => $"small sets {TabularRecipes.SmallSetsText} (TabularTargetsTests' recipe); Friedman {TabularRecipes.FriedmanText(epochs)}",
+    };
 
     static string MeanAndDeviation(double[] values)
     {
