@@ -6,7 +6,7 @@ namespace MlNetMnist.Tests.Trainers.Mlp;
 
 /// <summary>
 /// The targets on scikit-learn's small sets, through the ordinary mlContext route: normalise, Mlp, 5-fold
-/// CrossValidate (the means of the folds).
+/// CrossValidate (the means of the folds); and on Friedman #1.
 /// </summary>
 [TestClass]
 public sealed class TabularTargetsTests
@@ -46,5 +46,15 @@ public sealed class TabularTargetsTests
         double accuracy = folds.Average(f => f.Metrics.MicroAccuracy);
         Console.WriteLine($"wine accuracy {accuracy:F4}");
         Assert.IsTrue(accuracy >= 0.96, $"accuracy {accuracy}");
+    }
+
+    /// <summary>Friedman #1 at 200k generated rows, R² on 50k others: the recipe `bench tabular` times (speed is the bench's, not this test's).</summary>
+    [TestMethod]
+    public void Friedman200k_RSquaredOnOtherRows_AtLeast0957()
+    {
+        var mlp = TabularBenchmark.Friedman(200_000, 50_000, TabularRecipes.FriedmanEpochs, [TabularTrainers.Mlp], report: null, CancellationToken.None).Single();
+        double r2 = mlp.Metrics["R²"][0];
+        Console.WriteLine($"Friedman #1 200k: R² {r2:F4}");
+        Assert.IsTrue(r2 >= 0.957, $"R² {r2}");
     }
 }
