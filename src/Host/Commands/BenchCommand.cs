@@ -10,7 +10,10 @@ using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;
 
-/// <summary>`bench`: epoch times of our engines against the TorchSharp idiom and ML.NET's L-BFGS, and the matmul floor, in one process.</summary>
+/// <summary>
+/// `bench`: epoch times of our engines against the TorchSharp idiom and ML.NET's L-BFGS, and the matmul floor, in one
+/// process; `bench tabular` (<see cref="BenchTabularCommand"/>) compares our Mlp with ML.NET's tabular trainers.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create(IAnsiConsole console)
@@ -40,6 +43,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure training speed against baselines.")
         {
             data, epochs, lbfgs, threads, toAccuracy, hidden, batchSize, lr, optimizer, schedule,
+            BenchTabularCommand.Create(console),
         };
         command.SetAction(async (parse, cancellation) =>
         {

@@ -24,21 +24,13 @@ internal static class MlpFit
     public static MlpFitResult Run(IHost host, MlpOptions options, MlpTask task, IDataView trainData, IDataView? validData, int seed,
         MlpFitResult? start, Func<MlpFitResult, ITransformer> transformer)
     {
-        var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
-        if (train.Count == 0)
-            throw host.Except($"No training rows: the data view has no rows for columns '{options.FeatureColumnName}' and '{options.LabelColumnName}'.");
+        var train = LoadTraining(host, options, task, trainData, seed);
         var valid = validData is null ? null : TrainingRows.Load(validData, options, batchSize: null, shuffle: false, seed);
         int classCount = train.ClassCount;
-        if ((task == MlpTask.Regression) != train.IsRegression || valid is not null && valid.IsRegression != train.IsRegression)
+        if (valid is not null && valid.IsRegression != train.IsRegression)
             throw host.Except($"Label column '{options.LabelColumnName}' must be Single for regression and a key, integer or Boolean for classification.");
         if (valid is not null && valid.ClassCount > classCount)
             throw host.Except($"Label column '{options.LabelColumnName}' of the validation data has {valid.ClassCount} classes; training has {classCount}.");
-        if (classCount > MaxClasses)
-            throw host.Except($"Label column '{options.LabelColumnName}' makes {classCount} classes (its key count, or the largest integer label + 1); the MLP takes at most {MaxClasses}.");
-        if (classCount < 2 && task != MlpTask.Regression)
-            throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
-        if (options.ClassWeights is { } given && task != MlpTask.Regression && given.Length != classCount)
-            throw host.Except($"ClassWeights holds {given.Length} weights; label column '{options.LabelColumnName}' makes {classCount} classes.");
         int heldOut = 0;
         if (valid is null && options.EarlyStopping is { HoldOutFraction: > 0 } stopping)
             (train, valid, heldOut) = HoldOut(host, train, options, stopping.HoldOutFraction, seed);
@@ -82,11 +74,29 @@ internal static class MlpFit
         return Result(new Learner(model, train.Batches, valid?.Batches, callbacks).Fit(options.Epochs, options.Progress, options.CancellationToken, firstEpoch));
     }
 
+    /// <summary>The training rows as batches (<see cref="TrainingRows"/>); throws unless there are some and their label suits <paramref name="task"/>.</summary>
+    internal static TrainingRows LoadTraining(IHost host, MlpOptions options, MlpTask task, IDataView trainData, int seed)
+    {
+        var train = TrainingRows.Load(trainData, options, options.BatchSize, options.Shuffle, seed);
+        if (train.Count == 0)
+            throw host.Except($"No training rows: the data view has no rows for columns '{options.FeatureColumnName}' and '{options.LabelColumnName}'.");
+        int classCount = train.ClassCount;
+        if ((task == MlpTask.Regression) != train.IsRegression)
+            throw host.Except($"Label column '{options.LabelColumnName}' must be Single for regression and a key, integer or Boolean for classification.");
+        if (classCount > MaxClasses)
+            throw host.Except($"Label column '{options.LabelColumnName}' makes {classCount} classes (its key count, or the largest integer label + 1); the MLP takes at most {MaxClasses}.");
+        if (classCount < 2 && task != MlpTask.Regression)
+            throw host.Except($"Label column '{options.LabelColumnName}' holds a single class; a classifier needs at least two.");
+        if (options.ClassWeights is { } given && task != MlpTask.Regression && given.Length != classCount)
+            throw host.Except($"ClassWeights holds {given.Length} weights; label column '{options.LabelColumnName}' makes {classCount} classes.");
+        return train;
+    }
+
     /// <summary>
     /// The task's head: its class weights (given, or balanced from the training rows), or for regression the loss and
     /// the label's standardisation (the training rows' weighted mean and deviation; a continued model keeps its own).
     /// </summary>
-    static MlpHead Head(IHost host, MlpOptions options, MlpTask task, TrainingRows train, MlpFitResult? start)
+    internal static MlpHead Head(IHost host, MlpOptions options, MlpTask task, TrainingRows train, MlpFitResult? start)
     {
         bool needsStatistics = task == MlpTask.Regression ? start?.Training.Head is null : options.BalanceClasses;
         var statistics = needsStatistics ? RowStatistics.Of(train.Batches, train.ClassCount, options.CancellationToken) : null;

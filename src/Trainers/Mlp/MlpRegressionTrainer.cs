@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
+using MlNetMnist.Trainers.Learning.Callbacks;
 
 namespace MlNetMnist.Trainers;
 
@@ -40,6 +41,14 @@ public sealed class MlpRegressionTrainer : TrainerEstimatorBase<RegressionPredic
         Host.CheckValue(modelParameters, nameof(modelParameters));
         return TrainTransformer(trainData, _options.ValidationData, modelParameters);
     }
+
+    /// <summary>
+    /// fastai's LR finder (on this task's loss) on <paramref name="trainData"/>: from the options' initial weights, the rate grows
+    /// exponentially over minibatches until the loss diverges; returns the loss-versus-rate curve and a suggested rate.
+    /// Trains a throwaway copy; nothing is returned to score with.
+    /// </summary>
+    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 200)
+        => MlpLrFind.Run(Host, _options, MlpTask.Regression, trainData, start, end, steps);
 
     protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema) =>
     [

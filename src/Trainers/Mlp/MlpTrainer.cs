@@ -55,12 +55,7 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
     /// Trains a throwaway copy; nothing is returned to score with.
     /// </summary>
     public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 200)
-    {
-        Host.CheckValue(trainData, nameof(trainData));
-        if (!(start > 0 && end > start)) throw new ArgumentOutOfRangeException(nameof(end), "The rates must satisfy 0 < start < end.");
-        if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "The finder needs at least 2 steps.");
-        return MlpLrFind.Run(Host, _options, trainData, _options.Seed ?? Host.Rand.Next(), start, end, steps);
-    }
+        => MlpLrFind.Run(Host, _options, MlpTask.MulticlassClassification, trainData, start, end, steps);
 
     // Key labels of any count and integer labels are both accepted; the base class only knows one type.
     protected override void CheckLabelCompatible(SchemaShape.Column labelCol)

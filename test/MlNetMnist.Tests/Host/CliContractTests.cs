@@ -29,6 +29,8 @@ public sealed class CliContractTests
     [DataRow("bench --epochs 0", "--epochs must be at least 1, got 0.")]
     [DataRow("bench --epochs -1", "--epochs must be at least 1, got -1.")]
     [DataRow("bench --threads 0", "--threads must be at least 1, got 0.")]
+    [DataRow("bench tabular --friedman-rows 0", "--friedman-rows must be at least 1, got 0.")]
+    [DataRow("bench tabular --friedman-epochs 0", "--friedman-epochs must be at least 1, got 0.")]
     [DataRow("train --out /proc/model.zip", "--out: folder '/proc' is not writable.")]
     [DataRow("train --out {model}/m.zip", "--out: folder '{model}' does not exist.")]
     public async Task BadArguments_ExitWith2_InOneLine(string args, string message)

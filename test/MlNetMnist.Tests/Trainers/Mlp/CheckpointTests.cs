@@ -1,6 +1,8 @@
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Bench;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using MlNetMnist.Trainers.Learning;
@@ -79,6 +81,15 @@ public sealed class CheckpointTests
         Assert.IsEmpty(Directory.GetFiles(dir.Path, "*.tmp"));
     }
 
+    /// <summary>The tabular tasks' short recipe: 4 epochs of Adam under one-cycle, checkpointing to <paramref name="checkpoint"/> when given.</summary>
+    static MlpOptions Tabular(string? checkpoint) => new()
+    {
+        HiddenLayers = [32], Epochs = 4, BatchSize = 32, Seed = 5, Optimizer = MlpOptimizer.Adam(0.01f), Schedule = new OneCycleSchedule(),
+        Checkpoint = checkpoint is null ? null : new MlpCheckpointOptions { Path = checkpoint },
+    };
+
+    static IDataView Normalised(IDataView rows) => _ml.Transforms.NormalizeMeanVariance("Features").Fit(rows).Transform(rows);
+
     /// <summary>
     /// A regression trains on the standardised target and scores raw ones: its checkpoint keeps the layers as trained, so
     /// the resumed fit starts from exactly them (folding the standardisation in and out again would round).
@@ -88,24 +99,39 @@ public sealed class CheckpointTests
     {
         using var dir = TestData.TempDirectory();
         string checkpoint = dir.File("regression.zip");
-        var rows = SklearnData.Diabetes(_ml);
-        var data = _ml.Transforms.NormalizeMeanVariance("Features").Fit(rows).Transform(rows);
-        MlpOptions Options(string? path) => new()
-        {
-            HiddenLayers = [32], Epochs = 4, BatchSize = 32, Seed = 5, Optimizer = MlpOptimizer.Adam(0.01f), Schedule = new OneCycleSchedule(),
-            Checkpoint = path is null ? null : new MlpCheckpointOptions { Path = path },
-        };
-        var straight = _ml.Regression.Trainers.Mlp(Options(null)).Fit(data).Model;
-        var interrupted = Options(checkpoint);
+        var data = Normalised(SklearnData.Diabetes(_ml));
+        var straight = _ml.Regression.Trainers.Mlp(Tabular(null)).Fit(data).Model;
+        var interrupted = Tabular(checkpoint);
         interrupted.Callbacks.Add(new StopAfter(2));
         _ml.Regression.Trainers.Mlp(interrupted).Fit(data);
 
         var saved = ((RegressionPredictionTransformer<MlpScoreModelParameters>)_ml.Model.Load(checkpoint, out _)).Model;
         Assert.AreEqual(2, saved.Training.History.Count);
         Assert.AreEqual(MlpTask.Regression, saved.Training.Task);
-        var resumed = _ml.Regression.Trainers.Mlp(Options(null)).Fit(data, saved).Model;
+        var resumed = _ml.Regression.Trainers.Mlp(Tabular(null)).Fit(data, saved).Model;
         Assert.AreEqual(straight.Network.WeightsSha256(), resumed.Network.WeightsSha256());
         CollectionAssert.AreEqual(straight.Training.History.Select(e => e.TrainLoss).ToArray(), resumed.Training.History.Select(e => e.TrainLoss).ToArray());
+    }
+
+    /// <summary>A binary classifier's checkpoint is ML.NET's calibrated binary model; the resumed fit ends where the uninterrupted one does.</summary>
+    [TestMethod]
+    public void BinaryContinuedFromACheckpoint_EndsWithTheUninterruptedWeights_BitForBit()
+    {
+        using var dir = TestData.TempDirectory();
+        string checkpoint = dir.File("binary.zip");
+        var data = Normalised(SklearnData.BreastCancer(_ml));
+        var straight = _ml.BinaryClassification.Trainers.Mlp(Tabular(null)).Fit(data).Model;
+        var interrupted = Tabular(checkpoint);
+        interrupted.Callbacks.Add(new StopAfter(2));
+        _ml.BinaryClassification.Trainers.Mlp(interrupted).Fit(data);
+
+        var saved = ((BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>>)_ml.Model.Load(checkpoint, out _)).Model;
+        Assert.AreEqual(2, saved.SubModel.Training.History.Count);
+        Assert.AreEqual(MlpTask.BinaryClassification, saved.SubModel.Training.Task);
+        Assert.AreEqual(OptimizerKind.Adam, saved.SubModel.OptimizerState!.Kind);
+        var resumed = _ml.BinaryClassification.Trainers.Mlp(Tabular(null)).Fit(data, saved).Model.SubModel;
+        Assert.AreEqual(straight.SubModel.Network.WeightsSha256(), resumed.Network.WeightsSha256());
+        CollectionAssert.AreEqual(straight.SubModel.Training.History.Select(e => e.TrainLoss).ToArray(), resumed.Training.History.Select(e => e.TrainLoss).ToArray());
     }
 
     [TestMethod]

@@ -3,11 +3,12 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MlNetMnist.Tests.Trainers.Mlp;
+namespace MlNetMnist.Host.Bench;
 
 /// <summary>
 /// scikit-learn's small tabular sets as Debian's python3-sklearn ships them (build/setup.sh installs it): diabetes
-/// (regression), breast cancer (binary) and wine (three classes), each as an IDataView of Features and Label.
+/// (regression), breast cancer (binary) and wine (three classes), each as an IDataView of Features and Label; `bench
+/// tabular` and the tests read them.
 /// </summary>
 internal static class SklearnData
 {
