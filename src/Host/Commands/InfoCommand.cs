@@ -24,11 +24,11 @@ internal static class InfoCommand
                 var tabular = TabularModel.Load(new MLContext(), file.FullName);
                 mlp = tabular.Mlp;
                 var schema = tabular.Schema;
-                table.AddRow("task", schema.Task.ToString().ToLowerInvariant());
+                table.AddRow("task", TabularSchema.TaskName(schema.Task));
                 table.AddRow("label", Markup.Escape(schema.Task switch
                 {
-                    TabularTask.Binary => $"{schema.Label} ('{schema.Positive}' positive, '{schema.Negative}' negative)",
-                    TabularTask.Multiclass => $"{schema.Label} ({string.Join(", ", schema.Classes!.Select(c => $"'{c}'"))})",
+                    MlpTask.BinaryClassification => $"{schema.Label} ('{schema.Positive}' positive, '{schema.Negative}' negative)",
+                    MlpTask.MulticlassClassification => $"{schema.Label} ({string.Join(", ", schema.Classes!.Select(c => $"'{c}'"))})",
                     _ => $"{schema.Label} (a number)",
                 }));
                 table.AddRow("features", Markup.Escape(string.Join(", ", schema.Features.Select(c => $"{c.Name} ({(c.Kind == ColumnKind.Number ? "number" : "text")})"))));

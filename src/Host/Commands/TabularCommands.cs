@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using MlNetMnist.Host.Onnx;
 using MlNetMnist.Host.Tabular;
+using MlNetMnist.Trainers;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;
@@ -34,8 +35,8 @@ internal static class TabularCommands
         var rows = TabularRows.FromCsv(model.Schema, csv.FullName, withLabel: true);
         var scored = model.Pipeline.Transform(TabularRows.Load(model, rows));
         console.Write(TabularScoring.MetricsTable(TabularScoring.Evaluate(ml, model.Schema.Task, scored), $"{Markup.Escape(csv.Name)} ({rows.Count:N0} rows)"));
-        if (model.Schema.Task == TabularTask.Regression) return;
-        string[] classes = model.Schema.Task == TabularTask.Binary ? [model.Schema.Negative!, model.Schema.Positive!] : [.. model.Schema.Classes!];
+        if (model.Schema.Task == MlpTask.Regression) return;
+        string[] classes = model.Schema.Task == MlpTask.BinaryClassification ? [model.Schema.Negative!, model.Schema.Positive!] : [.. model.Schema.Classes!];
         var truth = rows.Select(r => r[model.Schema.Columns.ToList().FindIndex(c => c.Name == model.Schema.Label)]).ToArray();
         var predicted = TabularScoring.Predict(ml, model, TabularRows.Load(model, rows)).Select(p => p.Predicted).ToArray();
         var confusion = new Table().AddColumn("true \\ predicted").AddColumns(classes.Select(Markup.Escape).ToArray());
@@ -68,13 +69,13 @@ internal static class TabularCommands
         var table = new Table().AddColumn("row");
         if (truth) table.AddColumn(Markup.Escape($"{schema.Label} (true)"));
         table.AddColumn(Markup.Escape($"{schema.Label} (predicted)"));
-        if (schema.Task != TabularTask.Regression)
-            table.AddColumn(schema.Task == TabularTask.Binary ? Markup.Escape($"P({schema.Positive})") : "probability");
+        if (schema.Task != MlpTask.Regression)
+            table.AddColumn(schema.Task == MlpTask.BinaryClassification ? Markup.Escape($"P({schema.Positive})") : "probability");
         for (int i = 0; i < rows.Count; i++)
         {
             var p = predictions[i];
             string[] probability = p.Probabilities is { } probabilities
-                ? [probabilities[schema.Task == TabularTask.Binary ? schema.Positive! : p.Predicted].ToString("F4")] : [];
+                ? [probabilities[schema.Task == MlpTask.BinaryClassification ? schema.Positive! : p.Predicted].ToString("F4")] : [];
             table.AddRow([Markup.Escape(sources[i]), .. truth ? [Markup.Escape(rows[i][label])] : Array.Empty<string>(), Markup.Escape(p.Predicted), .. probability]);
         }
         console.Write(table);

@@ -36,7 +36,7 @@ internal sealed class TabularOptions
         CustomParser = CommonOptions.Number<double>(f => f is > 0 and < 1, "above 0 and below 1"),
     };
 
-    static readonly string[] Tasks = ["regression", "binary", "multiclass"];
+    static readonly string[] Tasks = [.. TabularSchema.TaskNames.Keys];
 
     /// <summary>Adds the options to `train`, with the rules: --label and --task with --csv only, and none of <paramref name="notWith"/> beside it.</summary>
     public void AddTo(Command command, Option[] notWith)
@@ -67,7 +67,7 @@ internal sealed class TabularOptions
     }
 
     public TabularTrainRequest Request(ParseResult parse) => new(parse.GetValue(Csv)!, parse.GetValue(Label)!,
-        Enum.Parse<TabularTask>(parse.GetValue(Task)!, ignoreCase: true), parse.GetValue(Positive), parse.GetValue(ValidFraction), parse.GetValue(TestFraction));
+        TabularSchema.TaskNamed(parse.GetValue(Task)!), parse.GetValue(Positive), parse.GetValue(ValidFraction), parse.GetValue(TestFraction));
 
     /// <summary>The recipe a CSV trains with when the command line does not say otherwise: small sets want many epochs and Adam.</summary>
     public static MlpOptions Recipe() => new()

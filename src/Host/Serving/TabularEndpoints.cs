@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.ML;
 using MlNetMnist.Host.Tabular;
+using MlNetMnist.Trainers;
 
 namespace MlNetMnist.Host.Serving;
 
@@ -53,7 +54,7 @@ internal static class TabularEndpoints
         {
             id = served.Id,
             sha256 = served.Sha256,
-            task = schema.Task.ToString().ToLowerInvariant(),
+            task = TabularSchema.TaskName(schema.Task),
             label = schema.Label,
             positive = schema.Positive,
             classes = schema.Classes,
@@ -71,8 +72,8 @@ internal static class TabularEndpoints
                 var p = TabularScoring.Predict(served.Ml, served.Model, TabularRows.Load(served.Model, [row]))[0];
                 return Results.Json(schema.Task switch
                 {
-                    TabularTask.Regression => new TabularResponse(null, p.Score, null, null, served.Id),
-                    TabularTask.Binary => new TabularResponse(p.Predicted, p.Score, p.Probabilities![schema.Positive!], null, served.Id),
+                    MlpTask.Regression => new TabularResponse(null, p.Score, null, null, served.Id),
+                    MlpTask.BinaryClassification => new TabularResponse(p.Predicted, p.Score, p.Probabilities![schema.Positive!], null, served.Id),
                     _ => new TabularResponse(p.Predicted, null, null, p.Probabilities, served.Id),
                 });
             }

@@ -22,7 +22,7 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
     {
         Separators = [','], HasHeader = true, AllowQuoting = true, TrimWhitespace = true,
         Columns = schema.Columns.Select((c, i) => new TextLoader.Column(c.Name,
-            c.Kind == ColumnKind.Number && !(c.Name == schema.Label && schema.Task != TabularTask.Regression) ? DataKind.Single : DataKind.String, i)).ToArray(),
+            c.Kind == ColumnKind.Number && !(c.Name == schema.Label && schema.Task != MlpTask.Regression) ? DataKind.Single : DataKind.String, i)).ToArray(),
     });
 
     /// <summary>
@@ -42,18 +42,18 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
         steps = steps.Append(ml.Transforms.Concatenate("Features", [.. numbers.Length > 0 ? ["NumericFeatures"] : Array.Empty<string>(), .. texts]));
         return schema.Task switch
         {
-            TabularTask.Regression => schema.Label == "Label" ? steps : steps.Append(ml.Transforms.CopyColumns("Label", schema.Label)),
-            TabularTask.Binary => steps.Append(ml.Transforms.Conversion.MapValue("Label",
+            MlpTask.Regression => schema.Label == "Label" ? steps : steps.Append(ml.Transforms.CopyColumns("Label", schema.Label)),
+            MlpTask.BinaryClassification => steps.Append(ml.Transforms.Conversion.MapValue("Label",
                 new Dictionary<string, bool> { [schema.Negative!] = false, [schema.Positive!] = true }, schema.Label)),
             _ => steps.Append(ml.Transforms.Conversion.MapValueToKey("Label", schema.Label, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)),
         };
     }
 
     /// <summary>The task's Mlp trainer on Features and Label.</summary>
-    public static IEstimator<ITransformer> Trainer(MLContext ml, TabularTask task, MlpOptions options) => task switch
+    public static IEstimator<ITransformer> Trainer(MLContext ml, MlpTask task, MlpOptions options) => task switch
     {
-        TabularTask.Regression => ml.Regression.Trainers.Mlp(options),
-        TabularTask.Binary => ml.BinaryClassification.Trainers.Mlp(options),
+        MlpTask.Regression => ml.Regression.Trainers.Mlp(options),
+        MlpTask.BinaryClassification => ml.BinaryClassification.Trainers.Mlp(options),
         _ => ml.MulticlassClassification.Trainers.Mlp(options),
     };
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetMnist.Trainers;
 
 namespace MlNetMnist.Host.Tabular;
 
@@ -76,8 +77,8 @@ internal static class TabularRows
     {
         bool fits = schema.Task switch
         {
-            TabularTask.Regression => TabularSchema.IsNumber(value),
-            TabularTask.Binary => value == schema.Positive || value == schema.Negative,
+            MlpTask.Regression => TabularSchema.IsNumber(value),
+            MlpTask.BinaryClassification => value == schema.Positive || value == schema.Negative,
             _ => schema.Classes!.Contains(value),
         };
         if (!fits)
@@ -88,8 +89,8 @@ internal static class TabularRows
         column.Name != schema.Label ? (column.Kind == ColumnKind.Number ? $"'{column.Name}' as a number" : $"'{column.Name}' as text")
         : schema.Task switch
         {
-            TabularTask.Regression => "a number",
-            TabularTask.Binary => $"'{schema.Positive}' or '{schema.Negative}'",
+            MlpTask.Regression => "a number",
+            MlpTask.BinaryClassification => $"'{schema.Positive}' or '{schema.Negative}'",
             _ => $"one of {string.Join(", ", schema.Classes!.Select(c => $"'{c}'"))}",
         };
 

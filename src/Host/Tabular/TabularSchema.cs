@@ -1,20 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MlNetMnist.Trainers;
 
 namespace MlNetMnist.Host.Tabular;
-
-/// <summary>The task `train --csv` trains for: the label's type and the trainer.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<TabularTask>))]
-internal enum TabularTask
-{
-    /// <summary>A numeric label; ml.Regression.Trainers.Mlp.</summary>
-    Regression,
-    /// <summary>A label of two values; ml.BinaryClassification.Trainers.Mlp.</summary>
-    Binary,
-    /// <summary>A label of two or more values (class names); ml.MulticlassClassification.Trainers.Mlp.</summary>
-    Multiclass,
-}
 
 /// <summary>How a column of the CSV is read: a number (a normalised feature) or text (one-hot).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ColumnKind>))]
@@ -28,7 +17,7 @@ internal sealed record TabularColumn(string Name, ColumnKind Kind);
 /// entries: the columns in file order with their kinds, the label column, the task, and for classification the label's
 /// values (binary: which is positive).
 /// </summary>
-internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, string Label, TabularTask Task)
+internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, string Label, MlpTask Task)
 {
     /// <summary>Binary: the label value that is the positive class (PredictedLabel true, Probability of it).</summary>
     public string? Positive { get; init; }
@@ -45,6 +34,16 @@ internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, strin
     /// </summary>
     public static readonly string[] Reserved = ["Features", "NumericFeatures", "Label", "Score", "Probability", "PredictedLabel", "PredictedClass"];
 
+    /// <summary>The tasks by the names the command line gives them.</summary>
+    public static readonly IReadOnlyDictionary<string, MlpTask> TaskNames = new Dictionary<string, MlpTask>
+    {
+        ["regression"] = MlpTask.Regression, ["binary"] = MlpTask.BinaryClassification, ["multiclass"] = MlpTask.MulticlassClassification,
+    };
+
+    public static MlpTask TaskNamed(string name) => TaskNames[name];
+
+    public static string TaskName(MlpTask task) => TaskNames.Single(t => t.Value == task).Key;
+
     public IEnumerable<TabularColumn> Features => Columns.Where(c => c.Name != Label);
 
     public TabularColumn LabelColumn => Columns.Single(c => c.Name == Label);
@@ -55,7 +54,7 @@ internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, strin
     /// one is <paramref name="positive"/>, else 1, true or yes, else the one that sorts last), at least two for multiclass.
     /// </summary>
     /// <exception cref="InvalidDataException">The file, a column or the label does not fit; the message names file, column, line or value.</exception>
-    public static TabularSchema Infer(string path, string label, TabularTask task, string? positive)
+    public static TabularSchema Infer(string path, string label, MlpTask task, string? positive)
     {
         using var csv = CsvFile.Open(path);
         int labelIndex = Array.IndexOf(csv.Header, label);
@@ -93,11 +92,11 @@ internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, strin
             throw new InvalidDataException($"'{csv.Path}' line {firstEmpty[labelIndex]}: the label '{label}' is empty.");
         switch (task)
         {
-            case TabularTask.Regression:
+            case MlpTask.Regression:
                 if (!numeric[labelIndex])
                     throw new InvalidDataException($"'{csv.Path}' line {firstText[labelIndex].Line}: the label '{label}' is '{firstText[labelIndex].Value}', not a number; --task regression needs a numeric label.");
                 return new TabularSchema(columns, label, task);
-            case TabularTask.Binary:
+            case MlpTask.BinaryClassification:
                 if (labels.Count != 2)
                     throw new InvalidDataException($"'{csv.Path}': the label '{label}' has {Count(labels)} ({Some(labels)}); --task binary needs exactly two.");
                 string pos = positive ?? DefaultPositive(labels);

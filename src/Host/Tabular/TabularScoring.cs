@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetMnist.Trainers;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Tabular;
@@ -19,9 +20,9 @@ internal static class TabularScoring
         var schema = model.Schema;
         switch (schema.Task)
         {
-            case TabularTask.Regression:
+            case MlpTask.Regression:
                 return scored.GetColumn<float>("Score").Select(s => new TabularPrediction(s.ToString("G6"), s, null)).ToList();
-            case TabularTask.Binary:
+            case MlpTask.BinaryClassification:
                 var probabilities = scored.GetColumn<float>("Probability").ToArray();
                 var positive = scored.GetColumn<bool>("PredictedLabel").ToArray();
                 return scored.GetColumn<float>("Score").Select((s, i) => new TabularPrediction(positive[i] ? schema.Positive! : schema.Negative!, s,
@@ -34,11 +35,11 @@ internal static class TabularScoring
     }
 
     /// <summary>The task's metrics on scored rows, as (name, value): R², RMSE, MAE; AUC, accuracy, F1, log-loss; accuracy, macro accuracy, log-loss.</summary>
-    public static IReadOnlyList<(string Metric, double Value)> Evaluate(MLContext ml, TabularTask task, IDataView scored) => task switch
+    public static IReadOnlyList<(string Metric, double Value)> Evaluate(MLContext ml, MlpTask task, IDataView scored) => task switch
     {
-        TabularTask.Regression => ml.Regression.Evaluate(scored) is var r
+        MlpTask.Regression => ml.Regression.Evaluate(scored) is var r
             ? [("R²", r.RSquared), ("RMSE", r.RootMeanSquaredError), ("MAE", r.MeanAbsoluteError)] : [],
-        TabularTask.Binary => ml.BinaryClassification.Evaluate(scored) is var b
+        MlpTask.BinaryClassification => ml.BinaryClassification.Evaluate(scored) is var b
             ? [("AUC", b.AreaUnderRocCurve), ("accuracy", b.Accuracy), ("F1", b.F1Score), ("log-loss", b.LogLoss)] : [],
         _ => ml.MulticlassClassification.Evaluate(scored) is var m
             ? [("accuracy", m.MicroAccuracy), ("macro accuracy", m.MacroAccuracy), ("log-loss", m.LogLoss)] : [],

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace MlNetMnist.Host.Tabular;
 
 /// <summary>What `train --csv` was asked for, beside the recipe (<see cref="MlpOptions"/>).</summary>
-internal sealed record TabularTrainRequest(FileInfo Csv, string Label, TabularTask Task, string? Positive, double ValidFraction, double TestFraction);
+internal sealed record TabularTrainRequest(FileInfo Csv, string Label, MlpTask Task, string? Positive, double ValidFraction, double TestFraction);
 
 /// <summary>
 /// `train --csv`: infers the schema and prints it, splits the rows into train, validation and test (random by --seed),
@@ -28,7 +28,7 @@ internal static class TabularTraining
 
         var featurize = TabularModel.Featurize(ml, schema).Fit(train);
         var features = featurize.Transform(train);
-        if (schema.Task == TabularTask.Multiclass)
+        if (schema.Task == MlpTask.MulticlassClassification)
             schema = schema with { Classes = ClassNames(features.Schema["Label"]) };
         console.Write(SchemaTable(schema, Rows(train), valid is null ? 0 : Rows(valid), Rows(test)));
         if (valid is not null) options.ValidationData = featurize.Transform(valid);
@@ -38,7 +38,7 @@ internal static class TabularTraining
         ITransformer Fit()
         {
             var mlp = trainer.Fit(features);
-            return schema.Task == TabularTask.Multiclass
+            return schema.Task == MlpTask.MulticlassClassification
                 ? new TransformerChain<ITransformer>(featurize, mlp, ml.Transforms.Conversion.MapKeyToValue(TabularModel.PredictedClass, "PredictedLabel").Fit(mlp.Transform(features)))
                 : new TransformerChain<ITransformer>(featurize, mlp);
         }
@@ -115,8 +115,8 @@ internal static class TabularTraining
                 ? column.Kind == ColumnKind.Number ? "feature (normalised)" : "feature (one-hot)"
                 : schema.Task switch
                 {
-                    TabularTask.Regression => "label (regression)",
-                    TabularTask.Binary => $"label (binary: '{schema.Positive}' positive, '{schema.Negative}' negative)",
+                    MlpTask.Regression => "label (regression)",
+                    MlpTask.BinaryClassification => $"label (binary: '{schema.Positive}' positive, '{schema.Negative}' negative)",
                     _ => $"label (multiclass: {string.Join(", ", schema.Classes!.Select(c => $"'{c}'"))})",
                 };
             table.AddRow(Markup.Escape(column.Name), column.Kind == ColumnKind.Number ? "number" : "text", Markup.Escape(role));
