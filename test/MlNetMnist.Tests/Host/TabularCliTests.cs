@@ -220,6 +220,13 @@ public sealed class TabularCliTests
         if (set.Task == "multiclass")
             Assert.AreEqual(scored.GetColumn<float[]>("Score").First().Max(), answer.GetProperty("probabilities").GetProperty(PlainPredictions(set, scored)[0]).GetSingle());
 
+        var model = JsonDocument.Parse(await server.Http.GetStringAsync("model")).RootElement;
+        Assert.AreEqual(set.Task, model.GetProperty("task").GetString());
+        Assert.AreEqual(set.Label, model.GetProperty("label").GetString());
+        CollectionAssert.AreEqual(cells[0].Where(c => c != set.Label).ToArray(),
+            model.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToArray(), "GET /model lists the columns a request gives");
+        Assert.AreEqual(answer.GetProperty("model").GetString(), JsonDocument.Parse(await server.Http.GetStringAsync("health")).RootElement.GetProperty("model").GetString());
+
         string numeric = cells[0].First(c => c != set.Label && c != "region");
         foreach (var (bad, mentions) in new[]
         {
