@@ -56,7 +56,7 @@ internal static class TrainCommand
         {
             data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, checkpoint, checkpointEvery, workers, engine, seed, output,
         };
-        tabular.AddTo(command, notWith: [data, resume, checkpoint]);
+        tabular.AddTo(command, notWith: [data, resume]);
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(tabular.Csv) is not null)
@@ -74,6 +74,8 @@ internal static class TrainCommand
                 recipe.Seed = parse.GetValue(seed);
                 recipe.Engine = parse.GetValue(engine)!;
                 recipe.NumWorkers = parse.GetValue(workers);
+                if (parse.GetValue(checkpoint) is { } checkpointPath)
+                    recipe.Checkpoint = new MlpCheckpointOptions { Path = checkpointPath.FullName, EveryEpochs = parse.GetValue(checkpointEvery) };
                 await TabularTraining.RunAsync(console, tabular.Request(parse), recipe, parse.GetValue(output)!, cancellation);
                 return Cli.Success;
             }

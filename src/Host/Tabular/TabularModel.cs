@@ -60,11 +60,18 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
     /// <summary>Writes the zip (atomically): ML.NET's model with its loader, and the schema entry.</summary>
     public void Save(MLContext ml, string path) => Atomic.Write(path, temp =>
     {
-        ml.Model.Save(Pipeline, Loader, temp);
-        using var zip = ZipFile.Open(temp, ZipArchiveMode.Update);
+        using var file = File.Create(temp);
+        WriteTo(ml, file);
+    });
+
+    /// <summary>The zip's bytes into a readable, writable, seekable stream (a file: <see cref="Save"/>; or a checkpoint's).</summary>
+    public void WriteTo(MLContext ml, Stream stream)
+    {
+        ml.Model.Save(Pipeline, Loader, stream);
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true);
         using var entry = new StreamWriter(zip.CreateEntry(TabularSchema.ZipEntry).Open());
         entry.Write(Schema.ToJson());
-    });
+    }
 
     /// <summary>True when the zip holds a model `train --csv` wrote (else it is an MNIST model or not ours).</summary>
     public static bool IsTabular(string path)

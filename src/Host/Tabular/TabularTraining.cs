@@ -35,13 +35,13 @@ internal static class TabularTraining
         options.CancellationToken = cancellation;
         var trainer = TabularModel.Trainer(ml, schema.Task, options);
 
-        ITransformer Fit()
-        {
-            var mlp = trainer.Fit(features);
-            return schema.Task == MlpTask.MulticlassClassification
-                ? new TransformerChain<ITransformer>(featurize, mlp, ml.Transforms.Conversion.MapKeyToValue(TabularModel.PredictedClass, "PredictedLabel").Fit(mlp.Transform(features)))
-                : new TransformerChain<ITransformer>(featurize, mlp);
-        }
+        // The whole pipeline around the trainer's transformer; checkpoints hold the same, saved as the final zip is.
+        ITransformer Pipeline(ITransformer mlp) => schema.Task == MlpTask.MulticlassClassification
+            ? new TransformerChain<ITransformer>(featurize, mlp, ml.Transforms.Conversion.MapKeyToValue(TabularModel.PredictedClass, "PredictedLabel").Fit(mlp.Transform(features)))
+            : new TransformerChain<ITransformer>(featurize, mlp);
+        if (options.Checkpoint is { } checkpoint)
+            (checkpoint.Pipeline, checkpoint.Save) = (Pipeline, (pipeline, stream) => new TabularModel(schema, loader, pipeline).WriteTo(ml, stream));
+        ITransformer Fit() => Pipeline(trainer.Fit(features));
         var pipeline = console.Profile.Capabilities.Interactive
             ? console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())

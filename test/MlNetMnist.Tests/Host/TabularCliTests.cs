@@ -272,6 +272,24 @@ public sealed class TabularCliTests
     }
 
     [TestMethod]
+    public async Task Checkpoint_IsACsvModel_ThatEvaluateReads_AndHoldsTheLastEpochsWeights()
+    {
+        var set = _sets["shop-multiclass"];
+        string zip = _dir.File("checkpointed.zip"), checkpoint = _dir.File("checkpoint.zip");
+        var (exit, _, error) = await TestCli.Run("train", "--csv", set.Path, "--label", set.Label, "--task", set.Task, "--epochs", "3",
+            "--checkpoint", checkpoint, "--out", zip);
+        Assert.AreEqual(0, exit, error);
+        string Sha(string info) => TableRows(info).First(r => r[0] == "weights SHA-256")[1];
+        var (infoExit, info, infoError) = await TestCli.Run("info", "--model", checkpoint);
+        Assert.AreEqual(0, infoExit, infoError);
+        Assert.AreEqual(Sha((await TestCli.Run("info", "--model", zip)).Out), Sha(info), "the checkpoint after the last epoch holds the final weights");
+        Assert.AreEqual("multiclass", TableRows(info).First(r => r[0] == "task")[1]);
+        var (evalExit, evaluated, evalError) = await TestCli.Run("evaluate", "--model", checkpoint, "--csv", set.Path);
+        Assert.AreEqual(0, evalExit, evalError);
+        Assert.IsTrue(Metric(evaluated, "accuracy") > 0.3);
+    }
+
+    [TestMethod]
     public async Task Evaluate_NonNumericCell_ExitsWith1_NamingFileLineColumnAndValue()
     {
         var set = _sets["diabetes"];
