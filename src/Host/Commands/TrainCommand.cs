@@ -56,27 +56,29 @@ internal static class TrainCommand
         {
             data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, checkpoint, checkpointEvery, workers, engine, seed, output,
         };
-        tabular.AddTo(command, notWith: [data, resume]);
+        tabular.AddTo(command, notWith: [data]);
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(tabular.Csv) is not null)
             {
-                // A CSV trains with the tabular recipe unless an option says otherwise (TabularOptions.Recipe).
-                var recipe = TabularOptions.Recipe();
+                // A CSV trains with the tabular recipe (TabularOptions.Recipe), or the resumed model's, unless an option says otherwise.
+                var from = parse.GetValue(resume) is { } resumed ? TabularModel.Load(new MLContext(), resumed.FullName) : null;
+                var recipe = from is null ? TabularOptions.Recipe() : MlpOptions.ContinuingFrom(from.Mlp);
                 bool Typed(Option option) => parse.GetResult(option) is { Implicit: false };
+                bool Applies(Option option) => from is null || Typed(option);
                 if (Typed(hidden)) recipe.HiddenLayers = parse.GetValue(hidden)!;
                 if (Typed(epochs)) recipe.Epochs = parse.GetValue(epochs);
                 if (Typed(batchSize)) recipe.BatchSize = parse.GetValue(batchSize);
                 if (Typed(optimizer)) (recipe.Optimizer, recipe.LearningRate) = (RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!), null);
                 if (parse.GetValue(lr) is float tabularRate) recipe.LearningRate = tabularRate;
-                recipe.Schedule = RecipeOptions.MakeSchedule(parse.GetValue(schedule)!);
-                recipe.EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : null;
-                recipe.Seed = parse.GetValue(seed);
-                recipe.Engine = parse.GetValue(engine)!;
+                if (Applies(schedule)) recipe.Schedule = RecipeOptions.MakeSchedule(parse.GetValue(schedule)!);
+                if (Applies(earlyStopping)) recipe.EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : null;
+                if (Applies(seed)) recipe.Seed = parse.GetValue(seed);
+                if (Applies(engine)) recipe.Engine = parse.GetValue(engine)!;
                 recipe.NumWorkers = parse.GetValue(workers);
                 if (parse.GetValue(checkpoint) is { } checkpointPath)
                     recipe.Checkpoint = new MlpCheckpointOptions { Path = checkpointPath.FullName, EveryEpochs = parse.GetValue(checkpointEvery) };
-                await TabularTraining.RunAsync(console, tabular.Request(parse), recipe, parse.GetValue(output)!, cancellation);
+                await TabularTraining.RunAsync(console, tabular.Request(parse), recipe, from, parse.GetValue(output)!, cancellation);
                 return Cli.Success;
             }
             var start = parse.GetValue(resume) is { } file ? CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file) : null;

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using MlNetMnist.Trainers;
@@ -56,6 +57,20 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
         MlpTask.BinaryClassification => ml.BinaryClassification.Trainers.Mlp(options),
         _ => ml.MulticlassClassification.Trainers.Mlp(options),
     };
+
+    /// <summary>Continues training this model's MLP on <paramref name="features"/> with <paramref name="trainer"/> (the task's Mlp trainer).</summary>
+    public ITransformer ContinueWith(IEstimator<ITransformer> trainer, IDataView features) => (trainer, Predictor.Model) switch
+    {
+        (MlpRegressionTrainer regression, MlpScoreModelParameters model) => regression.Fit(features, model),
+        (MlpBinaryTrainer binary, CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> model) => binary.Fit(features, model),
+        (MlpTrainer multiclass, MlpModelParameters model) => multiclass.Fit(features, model),
+        var (_, model) => throw new InvalidDataException($"The {TabularSchema.TaskName(Schema.Task)} trainer cannot continue a {model.GetType().Name}."),
+    };
+
+    /// <summary>The fitted steps before the trainer (features and label), as fitted on the training rows.</summary>
+    public ITransformer Featurizer => new TransformerChain<ITransformer>(Steps(Pipeline).TakeWhile(s => s is not IPredictionTransformer<object>).ToArray());
+
+    IPredictionTransformer<object> Predictor => Steps(Pipeline).OfType<IPredictionTransformer<object>>().Last();
 
     /// <summary>Writes the zip (atomically): ML.NET's model with its loader, and the schema entry.</summary>
     public void Save(MLContext ml, string path) => Atomic.Write(path, temp =>
@@ -116,12 +131,12 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
     }
 
     /// <summary>The trained MLP (whatever the task) in the pipeline.</summary>
-    public IMlpModel Mlp => Steps(Pipeline).OfType<IPredictionTransformer<object>>().Select(p => p.Model switch
+    public IMlpModel Mlp => Predictor.Model switch
     {
         IMlpModel mlp => mlp,
-        Microsoft.ML.Calibrators.CalibratedModelParametersBase { SubModel: IMlpModel mlp } => mlp,
-        _ => null,
-    }).Last(m => m is not null)!;
+        CalibratedModelParametersBase { SubModel: IMlpModel mlp } => mlp,
+        var other => throw new InvalidDataException($"The model's predictor is a {other.GetType().Name}, not an MLP trained by mlnet-mnist."),
+    };
 
     static IEnumerable<ITransformer> Steps(ITransformer model) => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps) : [model];
 }

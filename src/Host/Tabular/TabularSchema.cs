@@ -122,6 +122,24 @@ internal sealed record TabularSchema(IReadOnlyList<TabularColumn> Columns, strin
         labels.FirstOrDefault(l => l.Equals("true", StringComparison.OrdinalIgnoreCase) || l.Equals("yes", StringComparison.OrdinalIgnoreCase))
         ?? (labels.All(IsNumber) ? labels.MaxBy(l => float.Parse(l, CultureInfo.InvariantCulture)) : labels.Max(StringComparer.Ordinal))!;
 
+    /// <summary>
+    /// This model's schema, when <paramref name="inferred"/> (from <paramref name="path"/>, to continue training on) has
+    /// the same columns, kinds, label, task and label values.
+    /// </summary>
+    /// <exception cref="InvalidDataException">They differ; the message names the first difference.</exception>
+    public TabularSchema CheckSame(TabularSchema inferred, string path)
+    {
+        string? difference =
+            !Columns.SequenceEqual(inferred.Columns) ? $"its columns are {Describe(inferred.Columns)}; the model's are {Describe(Columns)}"
+            : Label != inferred.Label || Task != inferred.Task ? $"the label is '{inferred.Label}' ({TaskName(inferred.Task)}); the model's is '{Label}' ({TaskName(Task)})"
+            : Positive != inferred.Positive || Negative != inferred.Negative ? $"the label's values are '{inferred.Positive}' (positive) and '{inferred.Negative}'; the model's are '{Positive}' and '{Negative}'"
+            : null;
+        return difference is null ? this : throw new InvalidDataException($"'{path}' does not fit the model to resume: {difference}.");
+    }
+
+    static string Describe(IEnumerable<TabularColumn> columns) =>
+        string.Join(", ", columns.Select(c => $"{c.Name} ({(c.Kind == ColumnKind.Number ? "number" : "text")})"));
+
     /// <summary>What a number cell is: a finite float in the invariant culture (TextLoader reads it as the same value).</summary>
     public static bool IsNumber(string cell) =>
         float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v);

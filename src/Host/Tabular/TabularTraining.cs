@@ -17,18 +17,27 @@ internal sealed record TabularTrainRequest(FileInfo Csv, string Label, MlpTask T
 /// </summary>
 internal static class TabularTraining
 {
-    public static async Task RunAsync(IAnsiConsole console, TabularTrainRequest request, MlpOptions options, FileInfo output, CancellationToken cancellation)
+    /// <param name="console">Where the tables go.</param>
+    /// <param name="request">The CSV, the label and the task, and how to split the rows.</param>
+    /// <param name="options">The recipe.</param>
+    /// <param name="from">A model to continue (`--resume`): its fitted features and label steps are kept, and the CSV must have its schema.</param>
+    /// <param name="output">The zip to write; its metrics JSON and curves PNG go beside it.</param>
+    /// <param name="cancellation">Ctrl+C: stops the fit; nothing is saved.</param>
+    public static async Task RunAsync(IAnsiConsole console, TabularTrainRequest request, MlpOptions options, TabularModel? from, FileInfo output,
+        CancellationToken cancellation)
     {
         var schema = TabularSchema.Infer(request.Csv.FullName, request.Label, request.Task, request.Positive);
+        if (from is not null)
+            schema = from.Schema.CheckSame(schema, request.Csv.FullName);
         var plotting = Plots.WarmUpAsync();
         var ml = new MLContext(seed: options.Seed);
         var loader = TabularModel.CreateLoader(ml, schema);
         var all = ml.Data.Cache(loader.Load(request.Csv.FullName));
         var (train, valid, test) = Split(ml, all, request, options.Seed ?? 1);
 
-        var featurize = TabularModel.Featurize(ml, schema).Fit(train);
+        var featurize = from?.Featurizer ?? TabularModel.Featurize(ml, schema).Fit(train);
         var features = featurize.Transform(train);
-        if (schema.Task == MlpTask.MulticlassClassification)
+        if (from is null && schema.Task == MlpTask.MulticlassClassification)
             schema = schema with { Classes = ClassNames(features.Schema["Label"]) };
         console.Write(SchemaTable(schema, Rows(train), valid is null ? 0 : Rows(valid), Rows(test)));
         if (valid is not null) options.ValidationData = featurize.Transform(valid);
@@ -41,11 +50,11 @@ internal static class TabularTraining
             : new TransformerChain<ITransformer>(featurize, mlp);
         if (options.Checkpoint is { } checkpoint)
             (checkpoint.Pipeline, checkpoint.Save) = (Pipeline, (pipeline, stream) => new TabularModel(schema, loader, pipeline).WriteTo(ml, stream));
-        ITransformer Fit() => Pipeline(trainer.Fit(features));
+        ITransformer Fit() => Pipeline(from is null ? trainer.Fit(features) : from.ContinueWith(trainer, features));
         var pipeline = console.Profile.Capabilities.Interactive
             ? console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(progress => { options.Progress = TrainCommand.EpochBars(progress, 0, options.Epochs); return Fit(); })
+                .Start(progress => { options.Progress = TrainCommand.EpochBars(progress, from?.Mlp.Training.History.Count ?? 0, options.Epochs); return Fit(); })
             : Fit();
         var model = new TabularModel(schema, loader, pipeline);
 

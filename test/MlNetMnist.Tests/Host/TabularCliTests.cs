@@ -290,6 +290,38 @@ public sealed class TabularCliTests
     }
 
     [TestMethod]
+    [DataRow("diabetes")]
+    [DataRow("cancer")]
+    [DataRow("shop-multiclass")]
+    public async Task Resume_ContinuesToTheWeightsOfAnUninterruptedFit(string name)
+    {
+        var set = _sets[name];
+        string[] csv = ["train", "--csv", set.Path, "--label", set.Label, "--task", set.Task];
+        string three = _dir.File($"{name}-3.zip"), resumed = _dir.File($"{name}-resumed.zip"), six = _dir.File($"{name}-6.zip");
+        foreach (string[] args in new string[][] { [.. csv, "--epochs", "3", "--out", three], [.. csv, "--epochs", "6", "--resume", three, "--out", resumed], [.. csv, "--epochs", "6", "--out", six] })
+        {
+            var (exit, _, error) = await TestCli.Run(args);
+            Assert.AreEqual(0, exit, error);
+        }
+        var straight = TabularModel.Load(new MLContext(), six).Mlp;
+        var continued = TabularModel.Load(new MLContext(), resumed).Mlp;
+        Assert.AreEqual(straight.Network.WeightsSha256(), continued.Network.WeightsSha256());
+        Assert.HasCount(6, continued.Training.History);
+        // Epochs 1 to 3 were carried over, not run again: their measured times are the first model's to the tick.
+        var first = TabularModel.Load(new MLContext(), three).Mlp.Training.History;
+        CollectionAssert.AreEqual(first.Select(e => e.Duration).ToArray(), continued.Training.History.Take(3).Select(e => e.Duration).ToArray());
+    }
+
+    [TestMethod]
+    public async Task Resume_OnAnotherCsv_ExitsWith1_NamingTheDifference()
+    {
+        var diabetes = _sets["diabetes"];
+        var (exit, _, error) = await TestCli.Run("train", "--csv", _sets["wine"].Path, "--label", "cultivar", "--task", "multiclass", "--resume", Zip(diabetes));
+        Assert.AreEqual(1, exit, error);
+        StringAssert.Contains(error, $"'{_sets["wine"].Path}' does not fit the model to resume: its columns are alcohol (number),");
+    }
+
+    [TestMethod]
     public async Task Evaluate_NonNumericCell_ExitsWith1_NamingFileLineColumnAndValue()
     {
         var set = _sets["diabetes"];
@@ -326,7 +358,6 @@ public sealed class TabularCliTests
     [DataRow("train --csv {wine} --label cultivar", "--csv needs --task regression, binary or multiclass.")]
     [DataRow("train --csv {wine} --label cultivar --task ranking", "--task must be regression, binary or multiclass, got 'ranking'.")]
     [DataRow("train --csv {wine} --label cultivar --task multiclass --positive a", "--positive goes with --task binary.")]
-    [DataRow("train --csv {wine} --label cultivar --task multiclass --resume {zip}", "--resume does not go with --csv.")]
     [DataRow("train --csv {wine} --label cultivar --task multiclass --test-fraction 0.5 --valid-fraction 0.5", "--valid-fraction and --test-fraction leave no rows to train on.")]
     [DataRow("evaluate --model {zip}", "'{zip}' was trained on a CSV: give --csv FILE.")]
     [DataRow("predict --model {zip} --values alcohol", "--values expects COLUMN=VALUE pairs separated by commas, got 'alcohol'.")]
