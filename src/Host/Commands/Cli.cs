@@ -20,7 +20,7 @@ public static class Cli
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var console = Terminal.Create(output);
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of failures.", Recursive = true };
-        var root = new RootCommand("The fast.ai minibatch-training lesson on ML.NET: train, evaluate and query an MLP on MNIST.")
+        var root = new RootCommand("The fast.ai minibatch-training lesson on ML.NET: train, evaluate and query an MLP on MNIST, or on a CSV (train --csv).")
         {
             TrainCommand.Create(console), EvaluateCommand.Create(console), PredictCommand.Create(console), InfoCommand.Create(console),
             BenchCommand.Create(console), LrFindCommand.Create(console), ExportCommand.Create(console),

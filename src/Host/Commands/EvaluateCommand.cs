@@ -16,10 +16,16 @@ internal static class EvaluateCommand
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "The confusion-matrix PNG; default <model>.confusion.png." };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("evaluate", "Evaluate a model zip (or an exported .onnx) on the test or validation split.") { model, data, split, output };
+        var csv = TabularCommands.CsvInput("A CSV to evaluate a model trained with train --csv on (the label column included).");
+        var command = new Command("evaluate", "Evaluate a model zip (or an exported .onnx) on the test or validation split, or a CSV model on --csv.") { model, data, split, output, csv };
         command.SetAction(async (parse, cancellation) =>
         {
             var modelFile = parse.GetValue(model)!;
+            if (TabularCommands.IsTabular(modelFile, parse.GetValue(csv), "evaluate"))
+            {
+                TabularCommands.Evaluate(console, modelFile, parse.GetValue(csv)!);
+                return Cli.Success;
+            }
             var plotting = Plots.WarmUpAsync(); // the confusion PNG comes last; its libraries load meanwhile
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, modelFile);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML;
+using MlNetMnist.Host.Tabular;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Engines;
 using Spectre.Console;
@@ -16,13 +17,29 @@ internal static class InfoCommand
         command.SetAction(parse =>
         {
             var file = parse.GetValue(model)!;
-            var mlp = CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file);
-            var t = mlp.Training;
             var table = new Table().AddColumns("property", "value");
+            IMlpModel mlp;
+            if (TabularModel.IsTabular(file.FullName))
+            {
+                var tabular = TabularModel.Load(new MLContext(), file.FullName);
+                mlp = tabular.Mlp;
+                var schema = tabular.Schema;
+                table.AddRow("task", TabularSchema.TaskName(schema.Task));
+                table.AddRow("label", Markup.Escape(schema.Task switch
+                {
+                    MlpTask.BinaryClassification => $"{schema.Label} ('{schema.Positive}' positive, '{schema.Negative}' negative)",
+                    MlpTask.MulticlassClassification => $"{schema.Label} ({string.Join(", ", schema.Classes!.Select(c => $"'{c}'"))})",
+                    _ => $"{schema.Label} (a number)",
+                }));
+                table.AddRow("features", Markup.Escape(string.Join(", ", schema.Features.Select(c => $"{c.Name} ({(c.Kind == ColumnKind.Number ? "number" : "text")})"))));
+            }
+            else
+                mlp = CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file);
+            var t = mlp.Training;
             table.AddRow("layers", string.Join(" -> ", mlp.Network.LayerSizes));
             table.AddRow("parameters", mlp.Network.ParameterCount.ToString("N0"));
             table.AddRow("weights SHA-256", mlp.Network.WeightsSha256());
-            table.AddRow("format version", $"0x{mlp.StoredFormatVersion:X8}");
+            if (mlp is MlpModelParameters multiclass) table.AddRow("format version", $"0x{multiclass.StoredFormatVersion:X8}");
             table.AddRow("epochs", t.Epochs.ToString());
             table.AddRow("batch size", t.BatchSize.ToString());
             table.AddRow("optimizer", Markup.Escape(t.Optimizer.ToString(t.LearningRate)));

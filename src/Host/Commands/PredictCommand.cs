@@ -2,6 +2,8 @@ using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Onnx;
+using MlNetMnist.Host.Tabular;
 using Spectre.Console;
 
 namespace MlNetMnist.Host.Commands;
@@ -18,15 +20,35 @@ internal static class PredictCommand
         var split = CommonOptions.Split();
         var output = new Option<FileInfo?>("--out") { Description = "With --index: where to write the digit's PNG; default digit-N.png." };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("predict", "Predict the digit of an image file, or of a data row with --index N.") { image, model, index, data, split, output };
+        var csv = TabularCommands.CsvInput("With a model trained by train --csv: predict each row of this CSV (the label column may be absent).");
+        var values = new Option<string[]>("--values")
+        {
+            Description = "With a model trained by train --csv: one row as COLUMN=VALUE,COLUMN=VALUE,... (repeat for more rows).",
+        };
+        var command = new Command("predict", "Predict the digit of an image file, or of a data row with --index N; for a CSV model, rows of --csv or --values.")
+        {
+            image, model, index, data, split, output, csv, values,
+        };
         command.Validators.Add(result =>
         {
             bool hasImage = result.GetResult(image) is { Tokens.Count: > 0 }, hasIndex = result.GetResult(index) is not null;
-            if (hasImage == hasIndex)
+            bool tabular = result.GetResult(csv) is not null || result.GetResult(values) is not null;
+            if (tabular && (hasImage || hasIndex))
+                result.AddError("--csv and --values do not go with an image file or --index.");
+            else if (!tabular && hasImage == hasIndex)
                 result.AddError(hasImage ? "Give an image file or --index N, not both." : "Give an image file or --index N.");
         });
         command.SetAction(async (parse, cancellation) =>
         {
+            var modelFile = parse.GetValue(model)!;
+            string[] valueRows = parse.GetValue(values) ?? [];
+            bool tabularInput = parse.GetValue(csv) is not null || valueRows.Length > 0;
+            if (tabularInput || !OnnxModel.IsOnnx(modelFile.FullName) && TabularModel.IsTabular(modelFile.FullName))
+            {
+                TabularCommands.IsTabular(modelFile, parse.GetValue(csv), "predict", values: valueRows.Length > 0);
+                TabularCommands.Predict(console, modelFile, parse.GetValue(csv), valueRows);
+                return Cli.Success;
+            }
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, parse.GetValue(model)!);
             Digit digit;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Tabular;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Learning;
 using Spectre.Console;
@@ -50,12 +51,36 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the shuffling.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.Number<int>() };
         var output = new Option<FileInfo>("--out") { Description = "The model zip to write.", DefaultValueFactory = _ => new FileInfo("model.zip") };
         output.Validators.Add(CommonOptions.OutputFile);
-        var command = new Command("train", "Train the MLP on MNIST and save the model zip.") 
+        var tabular = new TabularOptions();
+        var command = new Command("train", "Train the MLP on MNIST (or on a CSV with --csv) and save the model zip.")
         {
             data, hidden, epochs, batchSize, lr, optimizer, schedule, earlyStopping, patience, resume, checkpoint, checkpointEvery, workers, engine, seed, output,
         };
+        tabular.AddTo(command, notWith: [data]);
         command.SetAction(async (parse, cancellation) =>
         {
+            if (parse.GetValue(tabular.Csv) is not null)
+            {
+                // A CSV trains with the tabular recipe (TabularOptions.Recipe), or the resumed model's, unless an option says otherwise.
+                var from = parse.GetValue(resume) is { } resumed ? TabularModel.Load(new MLContext(), resumed.FullName) : null;
+                var recipe = from is null ? TabularOptions.Recipe() : MlpOptions.ContinuingFrom(from.Mlp);
+                bool Typed(Option option) => parse.GetResult(option) is { Implicit: false };
+                bool Applies(Option option) => from is null || Typed(option);
+                if (Typed(hidden)) recipe.HiddenLayers = parse.GetValue(hidden)!;
+                if (Typed(epochs)) recipe.Epochs = parse.GetValue(epochs);
+                if (Typed(batchSize)) recipe.BatchSize = parse.GetValue(batchSize);
+                if (Typed(optimizer)) (recipe.Optimizer, recipe.LearningRate) = (RecipeOptions.MakeOptimizer(parse.GetValue(optimizer)!), null);
+                if (parse.GetValue(lr) is float tabularRate) recipe.LearningRate = tabularRate;
+                if (Applies(schedule)) recipe.Schedule = RecipeOptions.MakeSchedule(parse.GetValue(schedule)!);
+                if (Applies(earlyStopping)) recipe.EarlyStopping = parse.GetValue(earlyStopping) ? new EarlyStoppingOptions { Patience = parse.GetValue(patience) } : null;
+                if (Applies(seed)) recipe.Seed = parse.GetValue(seed);
+                if (Applies(engine)) recipe.Engine = parse.GetValue(engine)!;
+                recipe.NumWorkers = parse.GetValue(workers);
+                if (parse.GetValue(checkpoint) is { } checkpointPath)
+                    recipe.Checkpoint = new MlpCheckpointOptions { Path = checkpointPath.FullName, EveryEpochs = parse.GetValue(checkpointEvery) };
+                await TabularTraining.RunAsync(console, tabular.Request(parse), recipe, from, parse.GetValue(output)!, cancellation);
+                return Cli.Success;
+            }
             var start = parse.GetValue(resume) is { } file ? CommonOptions.Mlp(CommonOptions.LoadModel(new MLContext(), file), file) : null;
             // Resuming, an option not given is the model's: `train --resume model.zip --epochs 6` continues the same recipe.
             var options = start is null ? new MlpOptions() : MlpOptions.ContinuingFrom(start);
@@ -149,7 +174,7 @@ internal static class TrainCommand
     }
 
     /// <summary>One bar per epoch to run (after <paramref name="done"/>, when continuing), with the running loss and the speed.</summary>
-    static IProgress<TrainingProgress> EpochBars(ProgressContext progress, int done, int epochs)
+    internal static IProgress<TrainingProgress> EpochBars(ProgressContext progress, int done, int epochs)
     {
         var bars = Enumerable.Range(1, epochs).Select(e => e <= done ? null! : progress.AddTask($"epoch {e}", autoStart: false)).ToArray();
         var started = DateTime.UtcNow;

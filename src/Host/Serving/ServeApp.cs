@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetMnist.DataViews;
+using MlNetMnist.Host.Tabular;
 using MlNetMnist.Trainers;
 using MlNetMnist.Trainers.Serving;
 using OpenTelemetry.Metrics;
@@ -28,12 +29,19 @@ internal static class ServeApp
         builder.Logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Services.AddPredictionEnginePool<Digit, DigitPrediction>(pool =>
+        // A model trained on a CSV answers JSON rows of named values (TabularEndpoints); an MNIST model, images and pixels.
+        bool tabular = TabularModel.IsTabular(options.ModelPath);
+        if (tabular)
+            builder.Services.AddSingleton(_ => TabularServed.Load(options.ModelPath));
+        else
         {
-            pool.ModelPath = options.ModelPath;
-            pool.WatchForChanges = options.Watch;
-        });
-        builder.Services.AddSingleton<ServeMetrics>();
+            builder.Services.AddPredictionEnginePool<Digit, DigitPrediction>(pool =>
+            {
+                pool.ModelPath = options.ModelPath;
+                pool.WatchForChanges = options.Watch;
+            });
+            builder.Services.AddSingleton<ServeMetrics>();
+        }
         builder.Services.AddSingleton<RequestTally>();
         // ASP.NET Core's own request metrics (http.server.request.duration by route and status) and ours, scraped fresh each time.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -42,9 +50,6 @@ internal static class ServeApp
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
-        // Load the model now: a bad file fails `serve` at start rather than the first request.
-        var pool = app.Services.GetRequiredService<PredictionEnginePool<Digit, DigitPrediction>>();
-        var served = app.Services.GetRequiredService<ServeMetrics>();
         var tally = app.Services.GetRequiredService<RequestTally>();
         app.Use((context, next) => tally.Track(() => next(context)));
         // SIGTERM or Ctrl+C: Kestrel stops accepting connections, then waits for the requests it accepted to finish.
@@ -58,24 +63,26 @@ internal static class ServeApp
             return Error(badHttp ? "The request could not be read." : "Internal error.",
                 badHttp ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError).ExecuteAsync(context);
         }));
+        app.MapPrometheusScrapingEndpoint().DisableHttpMetrics(); // GET /metrics; scrapes are not counted as requests
+        // Load the model now: a bad file fails `serve` at start rather than the first request.
+        if (tabular)
+            TabularEndpoints.Map(app, app.Services.GetRequiredService<TabularServed>(), options);
+        else
+            MapDigitEndpoints(app, options);
+        return app;
+    }
 
+    /// <summary>The MNIST model's endpoints: the drawing page, /health, /model and POST /predict of an image or pixels.</summary>
+    static void MapDigitEndpoints(WebApplication app, ServeOptions options)
+    {
+        var pool = app.Services.GetRequiredService<PredictionEnginePool<Digit, DigitPrediction>>();
+        var served = app.Services.GetRequiredService<ServeMetrics>();
         app.MapGet("/", () => Results.Content(Page.Value, "text/html; charset=utf-8"));
         app.MapGet("/health", () => Results.Json(new { status = "ok", model = pool.Current.Id }));
         app.MapGet("/model", () => Results.Json(Describe(pool.Current), Indented));
-        app.MapPrometheusScrapingEndpoint().DisableHttpMetrics(); // GET /metrics; scrapes are not counted as requests
         app.MapPost("/predict", async (HttpContext context) =>
         {
-            byte[] body;
-            try
-            {
-                body = await ReadBodyAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
-            }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                // The rest of the body is not read: the connection cannot carry another request.
-                context.Response.Headers.Connection = "close";
-                return Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The body is larger than the limit of {options.MaxBodyBytes} bytes."));
-            }
+            if (await ReadBodyAsync(context, options) is not { } body) return TooLarge(options);
             try
             {
                 var digit = PredictInput.Parse(body);
@@ -89,7 +96,6 @@ internal static class ServeApp
                 return Error(e.Message);
             }
         });
-        return app;
     }
 
     /// <summary>The addresses Kestrel listens on (the real port when asked for port 0).</summary>
@@ -98,19 +104,33 @@ internal static class ServeApp
 
     internal sealed record PredictResponse(string Digit, float[] Probabilities, string Model);
 
-    static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    internal static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    static IResult Error(string message, int status = StatusCodes.Status400BadRequest) =>
+    internal static IResult Error(string message, int status = StatusCodes.Status400BadRequest) =>
         Results.Json(new { error = message.ReplaceLineEndings(" ") }, statusCode: status);
 
-    static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellation)
+    /// <summary>The request body, or null when it is larger than <see cref="ServeOptions.MaxBodyBytes"/> (answer <see cref="TooLarge"/>).</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(HttpContext context, ServeOptions options)
     {
-        if (request.ContentLength > limit)
-            throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
-        var buffer = new MemoryStream(request.ContentLength is long length ? (int)length : 4096);
-        await request.Body.CopyToAsync(buffer, cancellation); // Kestrel stops a chunked body at MaxRequestBodySize (413)
-        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+        var request = context.Request;
+        try
+        {
+            if (request.ContentLength > options.MaxBodyBytes)
+                throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
+            var buffer = new MemoryStream(request.ContentLength is long length ? (int)length : 4096);
+            await request.Body.CopyToAsync(buffer, context.RequestAborted); // Kestrel stops a chunked body at MaxRequestBodySize (413)
+            return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The rest of the body is not read: the connection cannot carry another request.
+            context.Response.Headers.Connection = "close";
+            return null;
+        }
     }
+
+    internal static IResult TooLarge(ServeOptions options) =>
+        Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The body is larger than the limit of {options.MaxBodyBytes} bytes."));
 
     /// <summary>
     /// GET /model: the model's identity, layers, the training recipe and history stored in the zip, and the test metrics

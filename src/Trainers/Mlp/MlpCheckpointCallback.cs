@@ -46,6 +46,10 @@ internal sealed class MlpCheckpointCallback(MlpCheckpointOptions options, Func<I
     {
         var mlp = transformer(model);
         var pipeline = options.Pipeline?.Invoke(mlp) ?? mlp;
-        AtomicFile.Write(path, stream => _ml.Model.Save(pipeline, options.InputSchema ?? trainSchema, stream));
+        AtomicFile.Write(path, stream =>
+        {
+            if (options.Save is { } save) save(pipeline, stream);
+            else _ml.Model.Save(pipeline, options.InputSchema ?? trainSchema, stream);
+        });
     }
 }

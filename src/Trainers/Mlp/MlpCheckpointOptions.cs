@@ -36,6 +36,13 @@ public sealed class MlpCheckpointOptions
     public DataViewSchema? InputSchema { get; set; }
 
     /// <summary>
+    /// Writes the pipeline of a checkpoint to the stream of its (temporary) file, for an app whose model zips are saved
+    /// another way, for example with their data loader (<c>ml.Model.Save(model, loader, stream)</c>) or an entry of
+    /// its own; null: <c>ml.Model.Save(pipeline, InputSchema, stream)</c>.
+    /// </summary>
+    public Action<ITransformer, Stream>? Save { get; set; }
+
+    /// <summary>
     /// With early stopping, where the model the fit would return if it stopped now (the best epoch's weights, the
     /// history so far) is saved, whenever the best epoch changes: <see cref="Path"/> with ".best" before its extension
     /// (checkpoint.zip: checkpoint.best.zip).

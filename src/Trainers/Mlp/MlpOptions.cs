@@ -116,9 +116,10 @@ public sealed class MlpOptions
     /// Options that train as <paramref name="model"/> was trained: its layers, batch size, rate, optimizer, schedule,
     /// early stopping, seed, shuffling, epochs and engine (the managed engine when the model's is not in this app: every
     /// engine trains the same model). Raise <see cref="Epochs"/> (the total) and change what should differ, then
-    /// <see cref="MlpTrainer.Fit(IDataView, MlpModelParameters)"/> continues the model.
+    /// the task's trainer continues the model (<see cref="MlpTrainer.Fit(IDataView, MlpModelParameters)"/>, and the
+    /// Fit(data, modelParameters) of the regression and binary trainers).
     /// </summary>
-    public static MlpOptions ContinuingFrom(MlpModelParameters model)
+    public static MlpOptions ContinuingFrom(IMlpModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var recipe = model.Training;
