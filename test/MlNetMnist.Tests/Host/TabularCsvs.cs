@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using MlNetMnist.Tests.Trainers.Mlp;
+using MlNetMnist.Host.Bench;
 
 namespace MlNetMnist.Tests.Host;
 
