@@ -3,7 +3,6 @@ using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
-using MlNetMnist.Trainers.Learning.Callbacks;
 
 namespace MlNetMnist.Trainers;
 
@@ -13,46 +12,19 @@ namespace MlNetMnist.Trainers;
 /// returns ML.NET's <see cref="BinaryPredictionTransformer{TModel}"/> with Score (the logit), Probability and
 /// PredictedLabel (Score &gt; 0), and the calibrated Evaluate (AUC, log-loss) works.
 /// </summary>
-public sealed class MlpBinaryTrainer : TrainerEstimatorBase<BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>>,
+public sealed class MlpBinaryTrainer : MlpTrainerBase<BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>>,
     CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>>
 {
     internal const string LoadName = "MlNetMnistMlpBinary";
 
-    readonly MlpOptions _options;
-
     internal MlpBinaryTrainer(IHostEnvironment env, MlpOptions options)
-        : base(Contracts.CheckRef(env, nameof(env)).Register(LoadName),
-               TrainerUtils.MakeR4VecFeature(MlpTrainerCore.CheckOptions(options).FeatureColumnName),
-               TrainerUtils.MakeBoolScalarLabel(options.LabelColumnName),
-               TrainerUtils.MakeR4ScalarWeightColumn(options.ExampleWeightColumnName))
+        : base(env, LoadName, options, TrainerUtils.MakeBoolScalarLabel)
     {
-        _options = options;
     }
 
-    /// <inheritdoc/>
-    public override TrainerInfo Info => MlpTrainerCore.Info;
+    private protected override MlpTask Task => MlpTask.BinaryClassification;
 
     protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
-
-    /// <summary>Trains on <paramref name="trainData"/>, reporting validation loss and accuracy on <paramref name="validationData"/> after each epoch.</summary>
-    public BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>> Fit(IDataView trainData, IDataView validationData)
-        => TrainTransformer(trainData, validationData);
-
-    /// <summary>Continues training <paramref name="modelParameters"/> (a binary classifier this trainer made) up to <see cref="MlpOptions.Epochs"/> in all.</summary>
-    public BinaryPredictionTransformer<CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator>> Fit(IDataView trainData,
-        CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> modelParameters)
-    {
-        Host.CheckValue(modelParameters, nameof(modelParameters));
-        return TrainTransformer(trainData, _options.ValidationData, modelParameters);
-    }
-
-    /// <summary>
-    /// fastai's LR finder (on this task's loss) on <paramref name="trainData"/>: from the options' initial weights, the rate grows
-    /// exponentially over minibatches until the loss diverges; returns the loss-versus-rate curve and a suggested rate.
-    /// Trains a throwaway copy; nothing is returned to score with.
-    /// </summary>
-    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 200)
-        => MlpLrFind.Run(Host, _options, MlpTask.BinaryClassification, trainData, start, end, steps);
 
     protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema) =>
     [
@@ -68,13 +40,7 @@ public sealed class MlpBinaryTrainer : TrainerEstimatorBase<BinaryPredictionTran
         CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> model, DataViewSchema trainSchema)
         => new(Host, model, trainSchema, FeatureColumn.Name);
 
-    protected override CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> TrainModelCore(TrainContext context)
-    {
-        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.BinaryClassification, context, (fit, schema) => MakeTransformer(Model(fit), schema));
-        return Model(trained);
-    }
-
-    CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> Model(MlpFitResult fit)
+    private protected override CalibratedModelParametersBase<MlpScoreModelParameters, PlattCalibrator> Model(MlpFitResult fit)
     {
         var logit = new MlpScoreModelParameters(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
         // Probability = 1 / (1 + exp(slope·score + offset)) = sigmoid(score): the log-loss the network was trained on.

@@ -116,8 +116,7 @@ public sealed class MlpOptions
     /// Options that train as <paramref name="model"/> was trained: its layers, batch size, rate, optimizer, schedule,
     /// early stopping, seed, shuffling, epochs and engine (the managed engine when the model's is not in this app: every
     /// engine trains the same model). Raise <see cref="Epochs"/> (the total) and change what should differ, then
-    /// the task's trainer continues the model (<see cref="MlpTrainer.Fit(IDataView, MlpModelParameters)"/>, and the
-    /// Fit(data, modelParameters) of the regression and binary trainers).
+    /// the task's trainer continues the model (<see cref="MlpTrainerBase{TTransformer, TModel}.Fit(IDataView, TModel)"/>).
     /// </summary>
     public static MlpOptions ContinuingFrom(IMlpModel model)
     {

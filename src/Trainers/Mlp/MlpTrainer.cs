@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
-using MlNetMnist.Trainers.Learning.Callbacks;
 
 namespace MlNetMnist.Trainers;
 
@@ -12,50 +11,18 @@ namespace MlNetMnist.Trainers;
 /// <see cref="MulticlassPredictionTransformer{TModel}"/>, which appends Score (class probabilities) and
 /// PredictedLabel (the label's key type), so Evaluate, MapKeyToValue and PredictionEngine work unchanged.
 /// </summary>
-public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransformer<MlpModelParameters>, MlpModelParameters>
+public sealed class MlpTrainer : MlpTrainerBase<MulticlassPredictionTransformer<MlpModelParameters>, MlpModelParameters>
 {
     internal const string LoadName = "MlNetMnistMlp";
 
-    readonly MlpOptions _options;
-
     internal MlpTrainer(IHostEnvironment env, MlpOptions options)
-        : base(Contracts.CheckRef(env, nameof(env)).Register(LoadName),
-               TrainerUtils.MakeR4VecFeature(MlpTrainerCore.CheckOptions(options).FeatureColumnName),
-               TrainerUtils.MakeU4ScalarColumn(options.LabelColumnName),
-               TrainerUtils.MakeR4ScalarWeightColumn(options.ExampleWeightColumnName))
+        : base(env, LoadName, options, TrainerUtils.MakeU4ScalarColumn)
     {
-        _options = options;
     }
 
-    /// <inheritdoc/>
-    public override TrainerInfo Info => MlpTrainerCore.Info;
+    private protected override MlpTask Task => MlpTask.MulticlassClassification;
 
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
-
-    /// <summary>Trains on <paramref name="trainData"/>, reporting validation metrics on <paramref name="validationData"/> after each epoch.</summary>
-    public MulticlassPredictionTransformer<MlpModelParameters> Fit(IDataView trainData, IDataView validationData)
-        => TrainTransformer(trainData, validationData);
-
-    /// <summary>
-    /// Continues training <paramref name="modelParameters"/> (a model this trainer made, with the layer sizes these
-    /// options and data make) on <paramref name="trainData"/>: from its weights and optimizer state, at the epoch after
-    /// its last, up to <see cref="MlpOptions.Epochs"/> in all, its history extended. With the same data, seed (by
-    /// default the model's), optimizer and schedule, stopping after N epochs and continuing to N+M gives the weights
-    /// that training N+M at once gives (bit for bit with the managed engine).
-    /// </summary>
-    public MulticlassPredictionTransformer<MlpModelParameters> Fit(IDataView trainData, MlpModelParameters modelParameters)
-    {
-        Host.CheckValue(modelParameters, nameof(modelParameters));
-        return TrainTransformer(trainData, _options.ValidationData, modelParameters);
-    }
-
-    /// <summary>
-    /// fastai's LR finder on <paramref name="trainData"/>: from the options' initial weights, the rate grows
-    /// exponentially over minibatches until the loss diverges; returns the loss-versus-rate curve and a suggested rate.
-    /// Trains a throwaway copy; nothing is returned to score with.
-    /// </summary>
-    public LrFinderResult FindLearningRate(IDataView trainData, double start = 1e-7, double end = 10, int steps = 200)
-        => MlpLrFind.Run(Host, _options, MlpTask.MulticlassClassification, trainData, start, end, steps);
 
     // Key labels of any count and integer labels are both accepted; the base class only knows one type.
     protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
@@ -89,11 +56,5 @@ public sealed class MlpTrainer : TrainerEstimatorBase<MulticlassPredictionTransf
     protected override MulticlassPredictionTransformer<MlpModelParameters> MakeTransformer(MlpModelParameters model, DataViewSchema trainSchema)
         => new(Host, model, trainSchema, FeatureColumn.Name, LabelColumn.Name);
 
-    protected override MlpModelParameters TrainModelCore(TrainContext context)
-    {
-        var trained = MlpTrainerCore.Train(Host, _options, MlpTask.MulticlassClassification, context, (fit, schema) => MakeTransformer(Model(fit), schema));
-        return Model(trained);
-    }
-
-    MlpModelParameters Model(MlpFitResult fit) => new(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
+    private protected override MlpModelParameters Model(MlpFitResult fit) => new(Host, fit.Network, fit.Training, fit.State, fit.EarlyStoppingBest);
 }
