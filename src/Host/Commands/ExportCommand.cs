@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
 using MlNetMnist.Host.Onnx;
+using MlNetMnist.Host.Tabular;
 using MlNetMnist.Trainers.Onnx;
 using Spectre.Console;
 
@@ -22,10 +23,14 @@ internal static class ExportCommand
             string path = parse.GetValue(onnx)?.FullName ?? Path.ChangeExtension(zip.FullName, ".onnx");
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, zip, out var inputSchema);
+            // A CSV model maps its raw label for training; its graph holds the predictions alone, from the feature columns.
+            string[]? outputs = TabularModel.IsTabular(zip.FullName)
+                ? TabularModel.PredictionColumns.Where(name => loaded.GetOutputSchema(inputSchema).GetColumnOrNull(name) is not null).ToArray()
+                : null;
             long opset = 0;
             Atomic.Write(path, temp =>
             {
-                using (var stream = File.Create(temp)) OnnxExport.Export(ml, loaded, inputSchema, stream);
+                using (var stream = File.Create(temp)) OnnxExport.Export(ml, loaded, inputSchema, stream, outputs);
                 using var session = new InferenceSession(temp); // a graph ONNX Runtime refuses is not written
                 var table = new Table().AddColumns("graph", "name", "type", "shape");
                 foreach (var (kind, metadata) in new[] { ("input", session.InputMetadata), ("output", session.OutputMetadata) })

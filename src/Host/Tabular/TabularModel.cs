@@ -18,6 +18,9 @@ internal sealed record TabularModel(TabularSchema Schema, IDataLoader<IMultiStre
     /// <summary>The multiclass model's prediction as the class name (its PredictedLabel is the key).</summary>
     public const string PredictedClass = "PredictedClass";
 
+    /// <summary>The columns a CSV model's predictions are in, those of its task: Score, Probability, PredictedLabel, PredictedClass.</summary>
+    public static readonly string[] PredictionColumns = ["Score", "Probability", "PredictedLabel", PredictedClass];
+
     /// <summary>TextLoader columns for the schema: numbers as Single, text as text; a classification label is read as text.</summary>
     public static TextLoader CreateLoader(MLContext ml, TabularSchema schema) => ml.Data.CreateTextLoader(new TextLoader.Options
     {

@@ -21,19 +21,23 @@ public static class OnnxExport
 
     /// <summary>
     /// Writes <paramref name="model"/> as ONNX. The graph's inputs are the columns of <paramref name="inputSchema"/> that
-    /// the model's outputs depend on (so the label a model was trained with is not an input); its outputs are every
-    /// column the model adds (for MNIST: Features, PredictedLabel, Score, PredictedDigit).
+    /// its outputs depend on (so the label a model was trained with is not an input); its outputs are
+    /// <paramref name="outputs"/>, by default every column the model adds (for MNIST: Features, PredictedLabel, Score,
+    /// PredictedDigit). Steps that make none of the outputs, nor anything they need, are left out of the graph: a
+    /// pipeline that maps its raw label for training (MapValueToKey, CopyColumns) exports its predictions alone.
     /// </summary>
     /// <exception cref="InvalidOperationException">A step of the pipeline cannot be written as ONNX: the message names it.</exception>
-    public static void Export(MLContext ml, ITransformer model, DataViewSchema inputSchema, Stream output)
+    /// <exception cref="ArgumentException">An output named is not a column the model adds.</exception>
+    public static void Export(MLContext ml, ITransformer model, DataViewSchema inputSchema, Stream output, IReadOnlyCollection<string>? outputs = null)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentNullException.ThrowIfNull(output);
+        if (outputs is not null) model = StepsFor(model, inputSchema, outputs);
         var input = new EmptyDataView(ml, InputsUsed(model, inputSchema));
         CheckEveryStepExports(ml, model, input);
-        var added = Added(input.Schema, model.GetOutputSchema(input.Schema)).Select(c => c.Name).ToArray();
+        var added = Added(input.Schema, model.GetOutputSchema(input.Schema)).Select(c => c.Name).Where(c => outputs?.Contains(c) ?? true).ToArray();
         try
         {
             ml.Model.ConvertToOnnx(model, input, output, added);
@@ -44,6 +48,38 @@ public static class OnnxExport
                 $"ML.NET's ONNX converter could not write one of the columns {string.Join(", ", added)}: a step declined " +
                 $"its column (for instance MapKeyToValue to a type ONNX's LabelEncoder lacks). {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The steps of <paramref name="model"/> that <paramref name="outputs"/> need, in order: walking back from the last,
+    /// a step is kept when it adds a column needed, and then what it reads is needed too (a predictor reads its
+    /// features alone, though ML.NET's regression and binary scorers declare the label as well).
+    /// </summary>
+    static ITransformer StepsFor(ITransformer model, DataViewSchema inputSchema, IReadOnlyCollection<string> outputs)
+    {
+        var steps = Steps(model).ToArray();
+        var schemas = new DataViewSchema[steps.Length + 1];
+        schemas[0] = inputSchema;
+        for (int i = 0; i < steps.Length; i++) schemas[i + 1] = steps[i].GetOutputSchema(schemas[i]);
+        var missing = outputs.Where(name => !Added(inputSchema, schemas[^1]).Any(c => c.Name == name)).ToArray();
+        if (missing.Length > 0)
+            throw new ArgumentException($"The model adds no column {string.Join(", ", missing.Select(m => $"'{m}'"))} to export.", nameof(outputs));
+        var needed = new HashSet<string>(outputs);
+        var kept = new List<ITransformer>();
+        for (int i = steps.Length - 1; i >= 0; i--)
+        {
+            var made = Added(schemas[i], schemas[i + 1]).Where(c => needed.Contains(c.Name)).ToArray();
+            if (made.Length == 0) continue;
+            kept.Insert(0, steps[i]);
+            if (steps[i] is ISingleFeaturePredictionTransformer<object> predictor)
+            {
+                needed.Add(predictor.FeatureColumnName);
+                continue;
+            }
+            var mapper = steps[i].GetRowToRowMapper(schemas[i]);
+            foreach (var column in mapper.GetDependencies(made.Select(c => mapper.OutputSchema[c.Name]))) needed.Add(column.Name);
+        }
+        return new TransformerChain<ITransformer>([.. kept]);
     }
 
     /// <summary>Reads the schema a model zip was saved with, then exports it.</summary>

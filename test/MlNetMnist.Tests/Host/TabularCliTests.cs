@@ -167,6 +167,8 @@ public sealed class TabularCliTests
         var cells = CsvCells(set);
         int n = cells.Count - 1;
         using var session = new InferenceSession(onnx);
+        CollectionAssert.AreEquivalent(cells[0].Where(c => c != set.Label).ToArray(), session.InputMetadata.Keys.ToArray(),
+            "the graph reads the feature columns, not the label");
         var inputs = session.InputMetadata.Select(input =>
         {
             int column = Array.IndexOf(cells[0], input.Key);

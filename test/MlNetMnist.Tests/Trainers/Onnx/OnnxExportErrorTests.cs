@@ -42,6 +42,30 @@ public sealed class OnnxExportErrorTests
     }
 
     [TestMethod]
+    public void OutputsNamed_LeaveOutTheStepsTheyDoNotNeed_AndAnUnknownOneIsNamed()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Few(ml);
+        var model = ml.Transforms.ScalePixels("Features", "Pixels").Append(ml.MulticlassClassification.Trainers.Mlp(OneEpoch))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedDigit", "PredictedLabel")).Fit(data);
+        using var dir = TestData.TempDirectory();
+        string path = dir.File("score.onnx");
+        using (var stream = File.Create(path)) OnnxExport.Export(ml, model, data.Schema, stream, ["Score"]);
+        string whole = dir.File("whole.onnx");
+        using (var stream = File.Create(whole)) OnnxExport.Export(ml, model, data.Schema, stream);
+        // MapKeyToValue's nodes (its LabelEncoder among them) are gone; the scorer's own stay.
+        int LabelEncoders(string onnx) => OnnxExport.ReadGraph(onnx).Operators.Count(o => o == "LabelEncoder");
+        Assert.IsLessThan(LabelEncoders(whole), LabelEncoders(path));
+        Assert.IsLessThan(OnnxExport.ReadGraph(whole).Operators.Count, OnnxExport.ReadGraph(path).Operators.Count);
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path))
+            CollectionAssert.AreEqual(new[] { "Score.output" }, session.OutputMetadata.Keys.Where(k => !k.StartsWith("mlnet.", StringComparison.Ordinal)).ToArray(),
+                "the converter's own placeholder outputs aside");
+
+        var e = Assert.ThrowsExactly<ArgumentException>(() => OnnxExport.Export(ml, model, data.Schema, new MemoryStream(), ["Probability"]));
+        StringAssert.Contains(e.Message, "'Probability'");
+    }
+
+    [TestMethod]
     public void LeadingStepWithoutExport_IsSilentlyLeftOutByConvertToOnnx_WhichIsWhyExportChecks()
     {
         var ml = new MLContext(seed: 1);
