@@ -98,8 +98,9 @@ public static class OnnxExport
     static DataViewSchema InputsUsed(ITransformer model, DataViewSchema inputSchema)
     {
         var mapper = model.GetRowToRowMapper(inputSchema);
-        var added = Added(inputSchema, mapper.OutputSchema).Select(c => c.Name).ToArray();
-        var used = mapper.GetDependencies(Added(inputSchema, mapper.OutputSchema)).Where(c => !c.IsHidden).ToList();
+        var addedColumns = Added(inputSchema, mapper.OutputSchema).ToArray();
+        var added = addedColumns.Select(c => c.Name).ToArray();
+        var used = mapper.GetDependencies(addedColumns).Where(c => !c.IsHidden).ToList();
         if (!Binds(model, used, added)) return inputSchema;
         foreach (var column in used.ToArray())
         {
