@@ -24,9 +24,12 @@ internal static class ExportCommand
             var ml = new MLContext();
             var loaded = CommonOptions.LoadModel(ml, zip, out var inputSchema);
             // A CSV model maps its raw label for training; its graph holds the predictions alone, from the feature columns.
-            string[]? outputs = TabularModel.IsTabular(zip.FullName)
-                ? TabularModel.PredictionColumns.Where(name => loaded.GetOutputSchema(inputSchema).GetColumnOrNull(name) is not null).ToArray()
-                : null;
+            string[]? outputs = null;
+            if (TabularModel.IsTabular(zip.FullName))
+            {
+                var scored = loaded.GetOutputSchema(inputSchema);
+                outputs = TabularModel.PredictionColumns.Where(name => scored.GetColumnOrNull(name) is not null).ToArray();
+            }
             long opset = 0;
             Atomic.Write(path, temp =>
             {

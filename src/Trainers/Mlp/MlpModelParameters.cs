@@ -127,19 +127,9 @@ public sealed class MlpModelParameters : ModelParametersBase<VBuffer<float>>, IV
 
     void Map(in VBuffer<float> features, ref VBuffer<float> probabilities)
     {
-        if (features.Length != Network.InputSize) // not Host.Check: its message would be formatted for every row
-            throw Host.Except($"The MLP expects {Network.InputSize} features, got {features.Length}.");
+        var values = DenseFeatures.Of(features, Network.InputSize, Host);
         var editor = VBufferEditor.Create(ref probabilities, Network.ClassCount);
-        if (features.IsDense)
-        {
-            _scorer.Predict(features.GetValues(), editor.Values);
-        }
-        else
-        {
-            var dense = new float[features.Length];
-            features.CopyTo(dense);
-            _scorer.Predict(dense, editor.Values);
-        }
+        _scorer.Predict(values, editor.Values);
         probabilities = editor.Commit();
     }
 }

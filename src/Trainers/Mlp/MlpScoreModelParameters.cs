@@ -127,17 +127,8 @@ public sealed class MlpScoreModelParameters : ModelParametersBase<float>, IValue
 
     void Map(in VBuffer<float> features, ref float score)
     {
-        if (features.Length != Network.InputSize)
-            throw Host.Except($"The MLP expects {Network.InputSize} features, got {features.Length}.");
         Span<float> output = stackalloc float[1];
-        if (features.IsDense)
-            _scorer.Forward(features.GetValues(), output);
-        else
-        {
-            var dense = new float[features.Length];
-            features.CopyTo(dense);
-            _scorer.Forward(dense, output);
-        }
+        _scorer.Forward(DenseFeatures.Of(features, Network.InputSize, Host), output);
         score = output[0];
     }
 }

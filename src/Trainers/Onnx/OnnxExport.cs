@@ -61,7 +61,8 @@ public static class OnnxExport
         var schemas = new DataViewSchema[steps.Length + 1];
         schemas[0] = inputSchema;
         for (int i = 0; i < steps.Length; i++) schemas[i + 1] = steps[i].GetOutputSchema(schemas[i]);
-        var missing = outputs.Where(name => !Added(inputSchema, schemas[^1]).Any(c => c.Name == name)).ToArray();
+        var adds = Added(inputSchema, schemas[^1]).Select(c => c.Name).ToHashSet();
+        var missing = outputs.Where(name => !adds.Contains(name)).ToArray();
         if (missing.Length > 0)
             throw new ArgumentException($"The model adds no column {string.Join(", ", missing.Select(m => $"'{m}'"))} to export.", nameof(outputs));
         var needed = new HashSet<string>(outputs);
