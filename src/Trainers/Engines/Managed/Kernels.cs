@@ -23,19 +23,28 @@ internal static class Kernels
 
     public static int Lanes => Vector512<float>.Count;
 
-    /// <summary>outputs[r, :] = bias + Σ over row r's nonzero inputs x[k] · weights[k, :], for rows [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <summary>
+    /// outputs[r, :] = bias + Σ over row r's nonzero inputs x[k] · weights[k, :], for rows [<paramref name="from"/>,
+    /// <paramref name="to"/>); with <paramref name="first"/> and <paramref name="last"/>, over the inputs k in
+    /// [first, last) only, and without the bias unless <paramref name="first"/> is 0: one member's part of the sum.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(ManagedLayer layer, SparseRows inputs, int from, int to, Span<float> outputs)
+    public static void Forward(ManagedLayer layer, SparseRows inputs, int from, int to, Span<float> outputs, int first = 0, int last = int.MaxValue)
     {
         int width = layer.Width, c = 0;
-        for (int r = from; r < to; r++) layer.Biases.Span.CopyTo(outputs.Slice(r * width, width));
+        last = Math.Min(last, layer.In);
+        bool whole = first == 0 && last == layer.In;
+        for (int r = from; r < to; r++)
+            if (first == 0) layer.Biases.Span.CopyTo(outputs.Slice(r * width, width));
+            else outputs.Slice(r * width, width).Clear();
         ref float w = ref MemoryMarshal.GetReference(layer.Weights.Span);
         ref float o = ref MemoryMarshal.GetReference(outputs);
+        int firstBlock = first / BlockRows, lastBlock = (last + BlockRows - 1) / BlockRows;
         for (; c <= width - Chunk; c += Chunk)
-            for (int b = 0; b < inputs.Blocks; b++)
+            for (int b = firstBlock; b < lastBlock; b++)
                 for (int r = from; r < to; r++)
                 {
-                    var (positions, values) = inputs.Block(r, b);
+                    var (positions, values) = whole ? inputs.Block(r, b) : inputs.Range(r, Math.Max(first, b * BlockRows), Math.Min(last, (b + 1) * BlockRows));
                     if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
                 }
         // Narrow remainders (10 classes: one vector) are small: one vector at a time, unblocked.
@@ -44,7 +53,7 @@ internal static class Kernels
             {
                 ref float or = ref Unsafe.Add(ref o, r * width + c);
                 var a = Vector512.LoadUnsafe(ref or);
-                var (positions, values) = inputs.Row(r);
+                var (positions, values) = whole ? inputs.Row(r) : inputs.Range(r, first, last);
                 for (int t = 0; t < positions.Length; t++)
                     a = Vector512.FusedMultiplyAdd(Vector512.Create(values[t]), Vector512.LoadUnsafe(ref w, (nuint)(positions[t] * width + c)), a);
                 a.StoreUnsafe(ref or);
@@ -126,9 +135,52 @@ internal static class Kernels
             }
     }
 
-    /// <summary>weights[positions[t] * width ..][0..64) += scale · values[t] · gradient[0..64) for every t.</summary>
+    /// <summary>
+    /// target[k - first, :] += scale · Σ over rows [from, to) of x[r, k] · gradients[r, :], for the inputs k in
+    /// [<paramref name="first"/>, <paramref name="last"/>): rows [first, last) of the scaled weight gradient (or,
+    /// for plain SGD, of the weights), the same sums in the same order as <see cref="AddWeightGradient"/>'s.
+    /// <paramref name="cursors"/>[r] is where row r's entries at or after <paramref name="first"/> start, and is moved
+    /// past <paramref name="last"/>, so that consecutive ranges walk each row once; <paramref name="ends"/> is room for as many.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddWeightGradientRows(Span<float> target, int width, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale,
+        int first, int last, Span<int> cursors, Span<int> ends)
+    {
+        for (int r = from; r < to; r++)
+        {
+            var positions = inputs.Row(r).Positions;
+            int e = cursors[r];
+            while (e < positions.Length && positions[e] < last) e++;
+            ends[r] = e;
+        }
+        int c = 0;
+        ref float w = ref MemoryMarshal.GetReference(target);
+        ref float g = ref MemoryMarshal.GetReference(gradients);
+        for (; c <= width - Chunk; c += Chunk)
+            for (int r = from; r < to; r++)
+            {
+                if (ends[r] == cursors[r]) continue;
+                var (positions, values) = inputs.Row(r);
+                AddScaled(ref Unsafe.Add(ref w, c), width, ref Unsafe.Add(ref g, r * width + c), scale,
+                    positions[cursors[r]..ends[r]], values[cursors[r]..ends[r]], first);
+            }
+        for (; c < width; c += Lanes)
+            for (int r = from; r < to; r++)
+            {
+                var gc = Vector512.LoadUnsafe(ref g, (nuint)(r * width + c));
+                var (positions, values) = inputs.Row(r);
+                for (int t = cursors[r]; t < ends[r]; t++)
+                {
+                    ref float wk = ref Unsafe.Add(ref w, (positions[t] - first) * width + c);
+                    Vector512.FusedMultiplyAdd(Vector512.Create(scale * values[t]), gc, Vector512.LoadUnsafe(ref wk)).StoreUnsafe(ref wk);
+                }
+            }
+        ends[from..to].CopyTo(cursors[from..]);
+    }
+
+    /// <summary>weights[(positions[t] - first) * width ..][0..64) += scale · values[t] · gradient[0..64) for every t.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static void AddScaled(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
+    static void AddScaled(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first = 0)
     {
         var g0 = Vector512.LoadUnsafe(ref gradient);
         var g1 = Vector512.LoadUnsafe(ref gradient, 16);
@@ -137,7 +189,7 @@ internal static class Kernels
         for (int t = 0; t < positions.Length; t++)
         {
             var s = Vector512.Create(scale * values[t]);
-            ref float wk = ref Unsafe.Add(ref weights, positions[t] * width);
+            ref float wk = ref Unsafe.Add(ref weights, (positions[t] - first) * width);
             Vector512.FusedMultiplyAdd(s, g0, Vector512.LoadUnsafe(ref wk)).StoreUnsafe(ref wk);
             Vector512.FusedMultiplyAdd(s, g1, Vector512.LoadUnsafe(ref wk, 16)).StoreUnsafe(ref wk, 16);
             Vector512.FusedMultiplyAdd(s, g2, Vector512.LoadUnsafe(ref wk, 32)).StoreUnsafe(ref wk, 32);

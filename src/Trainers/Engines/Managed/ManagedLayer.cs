@@ -8,7 +8,9 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// </summary>
 internal sealed class ManagedLayer
 {
-    float[][]? _weightMoments, _biasMoments; // SGD's momentum buffer, or Adam's exp_avg and exp_avg_sq
+    // SGD's momentum buffer, or Adam's exp_avg and exp_avg_sq; aligned as the weights are, so that no vector straddles
+    // two cache lines and threads stepping different rows never share one.
+    Memory<float>[]? _weightMoments, _biasMoments;
 
     public ManagedLayer(float[] weightsOutByIn, float[] biases, int inputs, int outputs, bool withGradients)
     {
@@ -55,7 +57,10 @@ internal sealed class ManagedLayer
 
     public Memory<float> Biases { get; }
 
-    /// <summary>Except for plain SGD: the batch's gradient, which the optimizer's <see cref="Step"/> reads.</summary>
+    /// <summary>
+    /// Except for plain SGD, in a batch split between threads by rows: the sum of their gradients, which the optimizer's
+    /// <see cref="Step"/> reads (a smaller batch sums and steps a few rows at a time, see ManagedMlp.GradientAndStep).
+    /// </summary>
     public Memory<float> WeightGradient { get; private set; }
 
     public Memory<float> BiasGradient { get; private set; }
@@ -85,12 +90,6 @@ internal sealed class ManagedLayer
         if (withBiases) Kernels.AddShares(toWeights ? Biases.Span : BiasGradient.Span, _biasShares, 0, Width, toWeights);
     }
 
-    public void ClearGradients()
-    {
-        WeightGradient.Span.Clear();
-        BiasGradient.Span.Clear();
-    }
-
     /// <summary>
     /// Allocates the optimizer's buffers this step needs (before the step, which may run on several threads); true
     /// when SGD's momentum buffer is new, so that this step starts it from the gradient as torch does.
@@ -100,35 +99,38 @@ internal sealed class ManagedLayer
         if (_weightMoments is not null) return false;
         if (optimizer.IsAdam)
         {
-            (_weightMoments, _biasMoments) = ([new float[Weights.Length], new float[Weights.Length]], [new float[Width], new float[Width]]);
+            (_weightMoments, _biasMoments) = (Buffers(2, Weights.Length), Buffers(2, Width));
             return false;
         }
         if (momentum == 0) return false;
-        (_weightMoments, _biasMoments) = ([new float[Weights.Length]], [new float[Width]]);
+        (_weightMoments, _biasMoments) = (Buffers(1, Weights.Length), Buffers(1, Width));
         return true;
     }
 
     /// <summary>
-    /// The optimizer's step from the gradients at this step's rate and momentum (β1 for Adam), over weight rows
-    /// [<paramref name="from"/>, <paramref name="to"/>) and, with <paramref name="withBiases"/>, the biases:
-    /// torch.optim.SGD's (weight decay, momentum, p -= lr · g) or Adam's and AdamW's (<see cref="OptimizerKernels.Adam"/>);
-    /// <paramref name="step"/> counts from 1. Element by element, so any split of the rows gives the same values.
+    /// The optimizer's step at this step's rate and momentum (β1 for Adam) over weight rows [<paramref name="from"/>,
+    /// <paramref name="to"/>), from <paramref name="gradient"/> (those rows' gradient; empty: the layer's own) and,
+    /// with <paramref name="withBiases"/>, over the biases: torch.optim.SGD's (weight decay, momentum, p -= lr · g) or
+    /// Adam's and AdamW's (<see cref="OptimizerKernels.AdamStep"/>); <paramref name="step"/> counts from 1. Element by
+    /// element, so any split of the rows gives the same values.
     /// </summary>
-    public void Step(MlpOptimizer optimizer, float learningRate, float momentum, long step, int from, int to, bool withBiases, bool freshMomentum)
+    public void Step(MlpOptimizer optimizer, float learningRate, float momentum, long step, int from, int to, bool withBiases, bool freshMomentum,
+        Span<float> gradient = default)
     {
         var (f, n) = (from * Width, (to - from) * Width);
+        if (gradient.IsEmpty) gradient = WeightGradient.Span.Slice(f, n);
         if (optimizer.IsAdam)
         {
-            OptimizerKernels.Adam(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), _weightMoments![0].AsSpan(f, n), _weightMoments[1].AsSpan(f, n),
-                optimizer, learningRate, momentum, step);
-            if (withBiases)
-                OptimizerKernels.Adam(Biases.Span, BiasGradient.Span, _biasMoments![0], _biasMoments[1], optimizer, learningRate, momentum, step);
+            var adam = new OptimizerKernels.AdamStep(optimizer, learningRate, momentum, step);
+            adam.Apply(Weights.Span.Slice(f, n), gradient[..n], _weightMoments![0].Span.Slice(f, n), _weightMoments[1].Span.Slice(f, n));
+            if (withBiases) adam.Apply(Biases.Span, BiasGradient.Span, _biasMoments![0].Span, _biasMoments[1].Span);
             return;
         }
-        OptimizerKernels.Sgd(Weights.Span.Slice(f, n), WeightGradient.Span.Slice(f, n), momentum == 0 ? default : _weightMoments![0].AsSpan(f, n), learningRate,
+        OptimizerKernels.Sgd(Weights.Span.Slice(f, n), gradient[..n], momentum == 0 ? default : _weightMoments![0].Span.Slice(f, n), learningRate,
             momentum, optimizer.WeightDecay, freshMomentum);
         if (withBiases)
-            OptimizerKernels.Sgd(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0], learningRate, momentum, optimizer.WeightDecay, freshMomentum);
+            OptimizerKernels.Sgd(Biases.Span, BiasGradient.Span, momentum == 0 ? default : _biasMoments![0].Span, learningRate, momentum,
+                optimizer.WeightDecay, freshMomentum);
     }
 
     /// <summary>Whether the optimizer holds buffers for this layer (after a step with momentum, or any Adam step).</summary>
@@ -136,24 +138,22 @@ internal sealed class ManagedLayer
 
     /// <summary>Buffer <paramref name="moment"/> of the weights as [out x in] and of the biases, as torch holds them.</summary>
     public (float[] Weights, float[] Biases) ExportMoment(int moment) =>
-        (OutByIn(_weightMoments![moment]), _biasMoments![moment][..Out]);
+        (OutByIn(_weightMoments![moment].Span), _biasMoments![moment].Span[..Out].ToArray());
 
     /// <summary>Sets the optimizer's buffers from <see cref="ExportMoment"/>'s layout, one (weights, biases) pair per moment; subnormals become 0.</summary>
     public void ImportMoments(IReadOnlyList<(float[] Weights, float[] Biases)> moments)
     {
-        _weightMoments = new float[moments.Count][];
-        _biasMoments = new float[moments.Count][];
+        (_weightMoments, _biasMoments) = (Buffers(moments.Count, Weights.Length), Buffers(moments.Count, Width));
         for (int m = 0; m < moments.Count; m++)
         {
-            _weightMoments[m] = new float[Weights.Length];
+            var weights = _weightMoments[m].Span;
             for (int o = 0; o < Out; o++)
                 for (int k = 0; k < In; k++)
-                    _weightMoments[m][k * Width + o] = moments[m].Weights[o * In + k];
-            _biasMoments[m] = new float[Width];
-            moments[m].Biases.CopyTo(_biasMoments[m], 0);
+                    weights[k * Width + o] = moments[m].Weights[o * In + k];
+            moments[m].Biases.CopyTo(_biasMoments[m].Span);
             // Subnormals count as 0 here too (another engine's buffers may hold them); this engine's own hold none.
-            Flush.Below(_weightMoments[m], Flush.SmallestNormal);
-            Flush.Below(_biasMoments[m], Flush.SmallestNormal);
+            Flush.Below(weights, Flush.SmallestNormal);
+            Flush.Below(_biasMoments[m].Span, Flush.SmallestNormal);
         }
     }
 
@@ -166,6 +166,8 @@ internal sealed class ManagedLayer
             BiasGradient = AlignedMemory.Floats(Width);
         }
     }
+
+    static Memory<float>[] Buffers(int count, int length) => Enumerable.Range(0, count).Select(_ => AlignedMemory.Floats(length)).ToArray();
 
     public float[] WeightsOutByIn() => OutByIn(Weights.Span);
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Learning;
@@ -11,7 +12,9 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// 50 costs more than the arithmetic. Each layer multiplies only the nonzero inputs of a row (MNIST pixels are about
 /// 80% zero, ReLU outputs about half), so forward and weight update cost what the data holds, not in x out per row.
 /// The arithmetic is the dense form's; only the order of float additions differs. A batch of
-/// <see cref="SplitRows"/> or more is split between threads (see there); a smaller one runs on the caller's thread.
+/// <see cref="SplitRows"/> or more is split between threads by rows (see there); in a smaller one, with an optimizer
+/// that keeps moments, the threads share the input rows of each layer of 32k weights or more (<see cref="ForwardInShares"/>);
+/// the rest runs on the caller's thread.
 /// </summary>
 public sealed class ManagedMlp : ITrainableMlp
 {
@@ -28,6 +31,9 @@ public sealed class ManagedMlp : ITrainableMlp
     readonly Team _team;
     Scratch _scratch;
     Batch? _batch; // the batch in flight, read by every member of the team
+    readonly bool[] _sharedLayers; // per layer: whether a batch too small to split by rows splits the layer's input rows between the team
+    readonly bool _sharesLayers; // whether any layer is so split
+    int _phaseLayer; // the layer a per-layer phase works on
 
     /// <param name="initial">The starting weights (copied).</param>
     /// <param name="optimizer">The optimizer it steps with.</param>
@@ -52,8 +58,10 @@ public sealed class ManagedMlp : ITrainableMlp
         _freshMomentum = new bool[_layers.Length];
         _weightCount = _layers.Sum(l => (long)l.Weights.Length);
         if (state is not null) Import(state);
-        _scratch = new Scratch(0, _layers);
         _team = new Team(threads > 0 ? threads : Math.Min(2, Environment.ProcessorCount), Work);
+        _scratch = new Scratch(0, _layers, _team.Size);
+        _sharedLayers = _layers.Select(layer => _team.Size > 1 && (long)layer.In * layer.Width >= SplitStepWeights).ToArray();
+        _sharesLayers = _sharedLayers.Contains(true);
         foreach (var layer in _layers) layer.MakeShares(_team.Size);
     }
 
@@ -90,20 +98,33 @@ public sealed class ManagedMlp : ITrainableMlp
         _steps++;
         // The gradients below use the weights before this step's update.
         for (int l = 1; l < _layers.Length; l++) _layers[l].Transpose();
+        if (!_plainSgd)
+            for (int l = 0; l < _layers.Length; l++) _freshMomentum[l] = _layers[l].EnsureMoments(_optimizer, _momentum);
         if (Split(batch.Size))
         {
             _team.Run(TrainShare);
             _team.Run(AddShares);
-        }
-        else
-            Train(0, batch.Size, shareOf: null);
-        if (!_plainSgd)
-        {
-            for (int l = 0; l < _layers.Length; l++) _freshMomentum[l] = _layers[l].EnsureMoments(_optimizer, _momentum);
-            if (_team.Size > 1 && _weightCount >= SplitStepWeights) _team.Run(StepShare);
-            else
+            if (!_plainSgd && _weightCount >= SplitStepWeights) _team.Run(StepShare);
+            else if (!_plainSgd)
                 for (int l = 0; l < _layers.Length; l++)
                     _layers[l].Step(_optimizer, _learningRate, _momentum, _steps, 0, _layers[l].In, withBiases: true, _freshMomentum[l]);
+        }
+        else
+        {
+            // Plain SGD's step is the gradient added into the weights, too little to be worth the hand-offs; the
+            // optimizers that keep moments read and write them for every weight, which two cores share better.
+            if (_sharesLayers && !_plainSgd)
+            {
+                ForwardInShares(batch.Size);
+                Backward(0, batch.Size);
+                _team.Run(GradientStepShare);
+            }
+            else
+            {
+                Forward(0, batch.Size);
+                Backward(0, batch.Size);
+                GradientAndStep(0, 1);
+            }
         }
         _batch = null;
         return _weightSum > 0 ? _scratch.LossSum(batch.Size) / _weightSum : 0;
@@ -130,12 +151,12 @@ public sealed class ManagedMlp : ITrainableMlp
     public double Metric(EvaluationSums sums) => _head.Metric(sums);
 
     // Phases of a split step, run by every member of the team on its share.
-    const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3;
+    const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3, ForwardShare = 4, GradientStepShare = 5;
 
     /// <summary>
-    /// The optimizer's step (other than plain SGD) is split between the threads, each taking a share of every layer's
-    /// weight rows, from this many weights: Adam reads and writes four arrays of them, and one thread's pass through
-    /// them costs more than a hand-off.
+    /// The weight gradients and the optimizer's step of a batch not split by rows are split between the threads, each
+    /// taking a share of every layer's weight rows, from this many weights: Adam reads and writes three arrays of them,
+    /// and one thread's pass through them costs more than a hand-off.
     /// </summary>
     const int SplitStepWeights = 32 * 1024;
 
@@ -156,7 +177,7 @@ public sealed class ManagedMlp : ITrainableMlp
         switch (phase)
         {
             case TrainShare:
-                Train(from, to, shareOf: member);
+                Train(from, to, member);
                 break;
             case ScoreShare:
                 Forward(from, to);
@@ -173,6 +194,14 @@ public sealed class ManagedMlp : ITrainableMlp
                 foreach (var layer in _layers)
                     layer.AddShares(member * layer.In / size, (member + 1) * layer.In / size, toWeights: _plainSgd, withBiases: member == 0);
                 break;
+            case ForwardShare:
+                var (first, last) = InputRowsOf(_phaseLayer, member, size);
+                Kernels.Forward(_layers[_phaseLayer], _scratch.Inputs[_phaseLayer], 0, n, member == 0 ? _scratch.Outputs(_phaseLayer) : _scratch.Partial(member),
+                    first, last);
+                break;
+            case GradientStepShare:
+                GradientAndStep(member, size);
+                break;
         }
     }
 
@@ -180,19 +209,40 @@ public sealed class ManagedMlp : ITrainableMlp
     {
         if (batch.FeatureCount != _sizes[0])
             throw new ArgumentException($"Batch {batch.Index} has {batch.FeatureCount} features; the model takes {_sizes[0]}.", nameof(batch));
-        if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers);
+        if (_scratch.Rows < batch.Size) _scratch = new Scratch(batch.Size, _layers, _team.Size);
         _batch = batch;
     }
 
     /// <summary>
-    /// Rows [from, to) forward, their loss and backward, and their weight and bias gradients: into the weights
-    /// (plain SGD, scaled by -lr/n) or the layer's gradients (the mean), or with <paramref name="shareOf"/> into
-    /// that member's share.
+    /// Rows [from, to) forward, their loss and backward, and their weight and bias gradients into member
+    /// <paramref name="shareOf"/>'s share of the batch's (which plain SGD then adds into the weights, scaled by -lr).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Train(int from, int to, int? shareOf)
+    void Train(int from, int to, int shareOf)
     {
-        var s = Forward(from, to);
+        Forward(from, to);
+        Backward(from, to);
+        var s = _scratch;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            var (weights, biases) = layer.Share(shareOf);
+            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), from, to, GradientScale);
+            Kernels.AddColumnSums(biases.Span, s.Gradients(l), from, to, GradientScale);
+        }
+    }
+
+    /// <summary>
+    /// What a row's gradient is scaled by: the weighted mean's (the plain mean's when no row has a weight), or for plain
+    /// SGD that times -lr, added straight into the weights; when no row counts, 0.
+    /// </summary>
+    float GradientScale => !(_weightSum > 0) ? 0 : _plainSgd ? -LearningRate / _weightSum : 1f / _weightSum;
+
+    /// <summary>Rows [from, to)'s loss, and the gradient of each layer's pre-activations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Backward(int from, int to)
+    {
+        var s = _scratch;
         var batch = _batch!;
         var labels = batch.Labels.Span;
         for (int r = from; r < to; r++)
@@ -204,22 +254,96 @@ public sealed class ManagedMlp : ITrainableMlp
             for (int l = _layers.Length - 1; l > 0; l--)
                 Kernels.InputGradient(_layers[l], s.Gradient(l, r), s.Output(l - 1, r), s.Gradient(l - 1, r));
         }
-        // The weighted mean's gradient (the plain mean's when no row has a weight); when no row counts, no change.
-        float scale = !(_weightSum > 0) ? 0 : _plainSgd ? -LearningRate / _weightSum : 1f / _weightSum;
+    }
+
+    /// <summary>
+    /// Member <paramref name="member"/> of <paramref name="members"/>'s input rows of layer <paramref name="l"/> in a batch
+    /// too small to split by rows: an even share of a layer split between the team, all of another for member 0.
+    /// </summary>
+    (int First, int Last) InputRowsOf(int l, int member, int members)
+    {
+        int inputs = _layers[l].In;
+        if (members > 1 && _sharedLayers[l]) return (member * inputs / members, (member + 1) * inputs / members);
+        return member == 0 ? (0, inputs) : (0, 0);
+    }
+
+    /// <summary>
+    /// All rows of a batch too small to split by rows forward, each layer split between the team by its input rows
+    /// (<see cref="InputRowsOf"/>): each member sums the products of its share of the inputs, and the parts are added.
+    /// A member reads only the weight rows it steps (<see cref="GradientAndStep"/>), so that the rows, their
+    /// gradients and moments stay in one core's cache from step to step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ForwardInShares(int rows)
+    {
+        var s = _scratch;
+        ReadInputs(0, rows);
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
-            var (weights, biases) = shareOf is int member ? layer.Share(member)
-                : _plainSgd ? (layer.Weights, layer.Biases) : (layer.WeightGradient, layer.BiasGradient);
-            if (shareOf is null && !_plainSgd) layer.ClearGradients();
-            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), from, to, scale);
-            Kernels.AddColumnSums(biases.Span, s.Gradients(l), from, to, scale);
+            if (_sharedLayers[l])
+            {
+                _phaseLayer = l;
+                _team.Run(ForwardShare);
+                var outputs = s.Outputs(l)[..(rows * layer.Width)];
+                for (int m = 1; m < _team.Size; m++) TensorPrimitives.Add(outputs, s.Partial(m)[..outputs.Length], outputs);
+            }
+            else Kernels.Forward(layer, s.Inputs[l], 0, rows, s.Outputs(l));
+            if (l < _layers.Length - 1) Relu(l, 0, rows);
+        }
+    }
+
+    /// <summary>
+    /// Member <paramref name="member"/> of <paramref name="members"/>: the gradient of its input rows of every layer's
+    /// weights (<see cref="InputRowsOf"/>) over the whole batch, a tile of rows at a time in a buffer the core's L1
+    /// cache holds, each tile stepped by the optimizer as soon as it is summed (plain SGD adds into the weights
+    /// directly); member 0 the biases too. No gradient of a whole layer is written, cleared or read back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void GradientAndStep(int member, int members)
+    {
+        int rows = _batch!.Size;
+        var s = _scratch;
+        var (tileMemory, cursors, ends) = s.Tile(member);
+        var tile = tileMemory.Span;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            var (first, last) = InputRowsOf(l, member, members);
+            int tileRows = tile.Length / layer.Width;
+            for (int r = 0; r < rows && first < last; r++) cursors[r] = s.Inputs[l].EntryAtOrAfter(r, first);
+            for (int from = first; from < last; from += tileRows)
+            {
+                int to = Math.Min(last, from + tileRows);
+                var target = _plainSgd ? layer.Weights.Span.Slice(from * layer.Width, (to - from) * layer.Width) : tile[..((to - from) * layer.Width)];
+                if (!_plainSgd) target.Clear();
+                Kernels.AddWeightGradientRows(target, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale, from, to, cursors, ends);
+                if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, from, to, withBiases: false, _freshMomentum[l], target);
+            }
+            if (member != 0) continue;
+            if (!_plainSgd) layer.BiasGradient.Span.Clear();
+            Kernels.AddColumnSums(_plainSgd ? layer.Biases.Span : layer.BiasGradient.Span, s.Gradients(l), 0, rows, GradientScale);
+            if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, 0, 0, withBiases: true, _freshMomentum[l]);
         }
     }
 
     /// <summary>Rows [from, to) through every layer: pre-activations, kept sparse after ReLU as the next layer's input; logits last.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     Scratch Forward(int from, int to)
+    {
+        var s = _scratch;
+        ReadInputs(from, to);
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            Kernels.Forward(_layers[l], s.Inputs[l], from, to, s.Outputs(l));
+            if (l < _layers.Length - 1) Relu(l, from, to);
+        }
+        return s;
+    }
+
+    /// <summary>Rows [from, to) of the batch as the first layer's sparse inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ReadInputs(int from, int to)
     {
         var batch = _batch!;
         var s = _scratch;
@@ -235,16 +359,14 @@ public sealed class ManagedMlp : ITrainableMlp
             for (int r = from; r < to; r++)
                 s.Inputs[0].Set(r, features.Slice(r * batch.FeatureCount, batch.FeatureCount));
         }
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            var layer = _layers[l];
-            var outputs = s.Outputs(l);
-            Kernels.Forward(layer, s.Inputs[l], from, to, outputs);
-            if (l == _layers.Length - 1) break;
-            for (int r = from; r < to; r++)
-                s.Inputs[l + 1].Set(r, outputs.Slice(r * layer.Width, layer.Out), relu: true);
-        }
-        return s;
+    }
+
+    /// <summary>Rows [from, to) of layer <paramref name="l"/>'s pre-activations through ReLU, as the next layer's sparse inputs.</summary>
+    void Relu(int l, int from, int to)
+    {
+        var outputs = _scratch.Outputs(l);
+        for (int r = from; r < to; r++)
+            _scratch.Inputs[l + 1].Set(r, outputs.Slice(r * _layers[l].Width, _layers[l].Out), relu: true);
     }
 
     /// <inheritdoc/>

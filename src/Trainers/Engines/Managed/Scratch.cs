@@ -9,7 +9,14 @@ internal sealed class Scratch
     readonly Memory<float>[] _outputs;   // layer l: [rows x width]: pre-activations; logits for the last
     readonly Memory<float>[] _gradients; // layer l: d loss / d pre-activation, [rows x width]
 
-    public Scratch(int rows, ManagedLayer[] layers)
+    /// <summary>Floats of a member's gradient tile: 32 KB, which stays in a core's L1 data cache while the batch's rows add into it.</summary>
+    const int TileFloats = 8 * 1024;
+
+    readonly Memory<float>[] _tiles; // per member
+    readonly int[][] _cursors, _ends; // per member: for each row, where its entries of the current weight rows start and end
+    readonly Memory<float>[] _partials; // per member but the first: its part of a layer's pre-activations, [rows x width]
+
+    public Scratch(int rows, ManagedLayer[] layers, int members)
     {
         Rows = rows;
         _layers = layers;
@@ -18,7 +25,21 @@ internal sealed class Scratch
         _gradients = layers.Select((layer, l) => l == layers.Length - 1 ? _outputs[l] : AlignedMemory.Floats(rows * layer.Width)).ToArray();
         Inputs = layers.Select(layer => new SparseRows(rows, layer.In)).ToArray();
         RowLoss = new double[rows];
+        int tile = Math.Max(TileFloats, layers.Max(layer => layer.Width));
+        _tiles = Enumerable.Range(0, members).Select(_ => AlignedMemory.Floats(tile)).ToArray();
+        _cursors = Enumerable.Range(0, members).Select(_ => new int[rows]).ToArray();
+        _ends = Enumerable.Range(0, members).Select(_ => new int[rows]).ToArray();
+        _partials = Enumerable.Range(0, members).Select(m => m == 0 ? default : AlignedMemory.Floats(rows * layers.Max(layer => layer.Width))).ToArray();
     }
+
+    /// <summary>Member <paramref name="member"/>'s (not the first's) part of a layer's pre-activations: the sum over its share of the inputs.</summary>
+    public Span<float> Partial(int member) => _partials[member].Span;
+
+    /// <summary>
+    /// Member <paramref name="member"/>'s room for the gradient of a few weight rows at a time (at least one row of
+    /// any layer), and its row cursors (<see cref="Kernels.AddWeightGradientRows"/>).
+    /// </summary>
+    public (Memory<float> Tile, int[] Cursors, int[] Ends) Tile(int member) => (_tiles[member], _cursors[member], _ends[member]);
 
     /// <summary>Each row's weighted loss, written by whichever thread has the row.</summary>
     public double[] RowLoss { get; }

@@ -112,6 +112,40 @@ public sealed class EngineTests
                 Assert.AreEqual(a.GetWeights(l)[i], b.GetWeights(l)[i], 1e-6, $"layer {l} weight {i}");
     }
 
+    /// <summary>
+    /// A small batch with layers of 32k weights or more: the team splits those layers' input rows (forward, gradient
+    /// and step), which reorders only the forward's sums. Adam and SGD with momentum; plain SGD stays on one thread.
+    /// </summary>
+    [TestMethod]
+    [DataRow(2, "adam")]
+    [DataRow(3, "adam")]
+    [DataRow(2, "sgd")]
+    public void ManagedThreads_ShareWideLayersOfSmallBatches_AsOneThreadComputesThem(int threads, string kind)
+    {
+        // 400 x 112 and 100 x 336 weights: both hidden layers shared; 330 x 16: not.
+        var initial = LinearInit.Mlp([400, 100, 330, 5], seed: 6);
+        var optimizer = kind == "adam" ? MlpOptimizer.Adam() : MlpOptimizer.Sgd(momentum: 0.9f, weightDecay: 0.01f);
+        using var one = new ManagedMlp(initial, optimizer, 0.01f, threads: 1);
+        using var team = new ManagedMlp(initial, optimizer, 0.01f, threads: threads);
+        for (int step = 0; step < 5; step++)
+        {
+            var batch = TestData.RandomBatch(32, 400, 5, seed: step);
+            Assert.AreEqual(one.TrainBatch(batch), team.TrainBatch(batch), 1e-6, $"loss at step {step}");
+        }
+        // Adam moves a weight by about lr whatever its gradient's size, so a rounding in a near-zero gradient can
+        // move it by a share of lr (here up to 3e-5); a row stepped wrongly or twice would move it by whole steps.
+        double tolerance = kind == "adam" ? 1e-4 : 1e-5;
+        var a = one.ToNetwork();
+        var b = team.ToNetwork();
+        for (int l = 0; l < 3; l++)
+        {
+            for (int i = 0; i < a.GetWeights(l).Length; i++)
+                Assert.AreEqual(a.GetWeights(l)[i], b.GetWeights(l)[i], tolerance, $"layer {l} weight {i}");
+            for (int i = 0; i < a.GetBiases(l).Length; i++)
+                Assert.AreEqual(a.GetBiases(l)[i], b.GetBiases(l)[i], tolerance, $"layer {l} bias {i}");
+        }
+    }
+
     [TestMethod]
     public void ManagedThreads_StopOnDispose()
     {

@@ -50,7 +50,7 @@ public sealed class OptimizerTests
         ["Managed", "adam", 0.01f, 150], // split between the managed engine's threads
         ["Managed", "adamw", 0.05f, 32],
         ["Managed", "adamw", 0.05f, 131],
-        ["Managed", "adam", 0.01f, 32, 600],  // 48,000 weights: the optimizer's step split between the threads
+        ["Managed", "adam", 0.01f, 32, 600],  // 48,000 weights: the layer's input rows shared between the threads
         ["Managed", "sgd", 0.01f, 32, 600],
         ["Autograd", "adam", 0.01f, 32],
         ["Autograd", "adamw", 0.05f, 32],

@@ -40,6 +40,23 @@ internal sealed class SparseRows
         return new(_positions.AsSpan(row * _stride + start, length), _values.AsSpan(row * _stride + start, length));
     }
 
+    /// <summary>Row <paramref name="row"/>'s nonzero positions and values in [<paramref name="first"/>, <paramref name="last"/>).</summary>
+    public SparseRow Range(int row, int first, int last)
+    {
+        var (positions, values) = Row(row);
+        int start = EntryAtOrAfter(row, first), end = EntryAtOrAfter(row, last);
+        return new(positions[start..end], values[start..end]);
+    }
+
+    /// <summary>The index in row <paramref name="row"/>'s entries of the first at or after <paramref name="position"/>.</summary>
+    public int EntryAtOrAfter(int row, int position)
+    {
+        var positions = Row(row).Positions;
+        int e = _starts[row * (Blocks + 1) + Math.Min(position / Kernels.BlockRows, Blocks)];
+        while (e < positions.Length && positions[e] < position) e++;
+        return e;
+    }
+
     /// <summary>
     /// Stores the nonzero values (NaN included) of <paramref name="values"/> as row <paramref name="row"/>; with
     /// <paramref name="relu"/>, the positive ones only, which is ReLU and sparsifying in one pass.

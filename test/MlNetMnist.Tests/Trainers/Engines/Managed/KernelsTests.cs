@@ -30,4 +30,70 @@ public sealed class KernelsTests
         }
         for (int c = logits.Length; c < width; c++) Assert.AreEqual(0f, row[c], $"padding {c}");
     }
+
+    /// <summary>Random rows of <paramref name="columns"/> inputs, about 30% nonzero in runs, as the engine keeps them.</summary>
+    static SparseRows RandomRows(int rows, int columns, int seed)
+    {
+        var random = new Random(seed);
+        var sparse = new SparseRows(rows, columns);
+        for (int r = 0; r < rows; r++)
+            sparse.Set(r, Enumerable.Range(0, columns).Select(k => random.NextDouble() < 0.3 * (1 + Math.Sin(k / 15.0 + r)) ? (float)random.NextDouble() : 0f).ToArray());
+        return sparse;
+    }
+
+    static float[] RandomFloats(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+    }
+
+    /// <summary>
+    /// The weight gradient summed a few weight rows at a time (a small batch's tiles, each member's rows) is the whole
+    /// layer's, bit for bit: the same products added in the same order.
+    /// </summary>
+    [TestMethod]
+    [DataRow(70)]  // four whole vectors and a tail: the 64-column chunk and single vectors
+    [DataRow(10)]  // one vector
+    public void WeightGradientInRanges_IsTheWholeGradient_BitForBit(int outputs)
+    {
+        const int rows = 9, inputs = 300;
+        int width = (outputs + 15) / 16 * 16;
+        var x = RandomRows(rows, inputs, seed: 1);
+        var gradients = RandomFloats(rows * width, seed: 2);
+        var whole = new float[inputs * width];
+        Kernels.AddWeightGradient(whole, width, x, gradients, 0, rows, 0.125f);
+
+        var inRanges = new float[inputs * width];
+        var (cursors, ends) = (new int[rows], new int[rows]);
+        int[] bounds = [0, 37, 200, 201, 300];
+        for (int r = 0; r < rows; r++) cursors[r] = x.EntryAtOrAfter(r, 0);
+        for (int i = 0; i + 1 < bounds.Length; i++)
+        {
+            var tile = new float[(bounds[i + 1] - bounds[i]) * width];
+            Kernels.AddWeightGradientRows(tile, width, x, gradients, 0, rows, 0.125f, bounds[i], bounds[i + 1], cursors, ends);
+            tile.CopyTo(inRanges, bounds[i] * width);
+        }
+        CollectionAssert.AreEqual(whole, inRanges);
+    }
+
+    /// <summary>A layer's forward summed in parts over ranges of its inputs (each member's rows) adds up to the whole, to rounding.</summary>
+    [TestMethod]
+    public void ForwardInParts_AddsUpToTheWhole()
+    {
+        const int rows = 5, inputs = 300, outputs = 70;
+        var layer = new ManagedLayer(RandomFloats(outputs * inputs, seed: 3), RandomFloats(outputs, seed: 4), inputs, outputs, withGradients: false);
+        var x = RandomRows(rows, inputs, seed: 5);
+        var whole = new float[rows * layer.Width];
+        Kernels.Forward(layer, x, 0, rows, whole);
+        var sum = new float[rows * layer.Width];
+        var part = new float[rows * layer.Width];
+        int[] bounds = [0, 150, 260, 300];
+        for (int i = 0; i + 1 < bounds.Length; i++)
+        {
+            Array.Fill(part, float.NaN); // every value must be written
+            Kernels.Forward(layer, x, 0, rows, part, bounds[i], bounds[i + 1]);
+            for (int j = 0; j < sum.Length; j++) sum[j] += part[j];
+        }
+        for (int j = 0; j < sum.Length; j++) Assert.AreEqual(whole[j], sum[j], 1e-5, $"output {j}");
+    }
 }

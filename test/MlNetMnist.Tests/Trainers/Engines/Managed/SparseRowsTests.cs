@@ -39,4 +39,26 @@ public sealed class SparseRowsTests
             }
         }
     }
+
+    [TestMethod]
+    public void Range_IsTheEntriesWithin_AndEntryAtOrAfter_WhereTheyStart()
+    {
+        var random = new Random(5);
+        var rows = new SparseRows(3, 300);
+        var dense = new float[3][];
+        for (int r = 0; r < 3; r++)
+        {
+            dense[r] = Enumerable.Range(0, 300).Select(k => random.NextDouble() < 0.3 ? 1f + k : 0f).ToArray();
+            rows.Set(r, dense[r]);
+        }
+        foreach (var (first, last) in new[] { (0, 300), (0, 37), (37, 200), (128, 256), (250, 300), (299, 300), (40, 40) })
+            for (int r = 0; r < 3; r++)
+            {
+                var (positions, values) = rows.Range(r, first, last);
+                var expected = Enumerable.Range(first, last - first).Where(k => dense[r][k] != 0).ToArray();
+                CollectionAssert.AreEqual(expected, positions.ToArray(), $"row {r} [{first}, {last})");
+                CollectionAssert.AreEqual(expected.Select(k => dense[r][k]).ToArray(), values.ToArray(), $"row {r} [{first}, {last}) values");
+                Assert.AreEqual(rows.Row(r).Positions.ToArray().Count(k => k < first), rows.EntryAtOrAfter(r, first), $"row {r} from {first}");
+            }
+    }
 }
