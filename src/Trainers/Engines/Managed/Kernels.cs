@@ -42,11 +42,21 @@ internal static class Kernels
         int firstBlock = first / BlockRows, lastBlock = (last + BlockRows - 1) / BlockRows;
         for (; c <= width - Chunk; c += Chunk)
             for (int b = firstBlock; b < lastBlock; b++)
-                for (int r = from; r < to; r++)
-                {
-                    var (positions, values) = whole ? inputs.Block(r, b) : inputs.Range(r, Math.Max(first, b * BlockRows), Math.Min(last, (b + 1) * BlockRows));
-                    if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
-                }
+            {
+                int blockFirst = b * BlockRows, blockLast = blockFirst + BlockRows;
+                if (first <= blockFirst && Math.Min(blockLast, layer.In) <= last) // a whole block: where it starts is kept
+                    for (int r = from; r < to; r++)
+                    {
+                        var (positions, values) = inputs.Block(r, b);
+                        if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
+                    }
+                else
+                    for (int r = from; r < to; r++)
+                    {
+                        var (positions, values) = inputs.Range(r, Math.Max(first, blockFirst), Math.Min(last, blockLast));
+                        if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
+                    }
+            }
         // Narrow remainders (10 classes: one vector) are small: one vector at a time, unblocked.
         for (; c < width; c += Lanes)
             for (int r = from; r < to; r++)

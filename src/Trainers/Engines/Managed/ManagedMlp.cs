@@ -310,20 +310,32 @@ public sealed class ManagedMlp : ITrainableMlp
         {
             var layer = _layers[l];
             var (first, last) = InputRowsOf(l, member, members);
-            int tileRows = tile.Length / layer.Width;
-            for (int r = 0; r < rows && first < last; r++) cursors[r] = s.Inputs[l].EntryAtOrAfter(r, first);
-            for (int from = first; from < last; from += tileRows)
-            {
-                int to = Math.Min(last, from + tileRows);
-                var target = _plainSgd ? layer.Weights.Span.Slice(from * layer.Width, (to - from) * layer.Width) : tile[..((to - from) * layer.Width)];
-                if (!_plainSgd) target.Clear();
-                Kernels.AddWeightGradientRows(target, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale, from, to, cursors, ends);
-                if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, from, to, withBiases: false, _freshMomentum[l], target);
-            }
+            if (_plainSgd && first == 0 && last == layer.In)
+                Kernels.AddWeightGradient(layer.Weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale);
+            else
+                GradientAndStepRows(l, first, last, tile, cursors, ends);
             if (member != 0) continue;
             if (!_plainSgd) layer.BiasGradient.Span.Clear();
             Kernels.AddColumnSums(_plainSgd ? layer.Biases.Span : layer.BiasGradient.Span, s.Gradients(l), 0, rows, GradientScale);
             if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, 0, 0, withBiases: true, _freshMomentum[l]);
+        }
+    }
+
+    /// <summary>Weight rows [first, last) of layer <paramref name="l"/>: their gradient a tile at a time, each tile stepped at once (plain SGD: added into them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void GradientAndStepRows(int l, int first, int last, Span<float> tile, int[] cursors, int[] ends)
+    {
+        var s = _scratch;
+        var layer = _layers[l];
+        int rows = _batch!.Size, tileRows = tile.Length / layer.Width;
+        for (int r = 0; r < rows && first < last; r++) cursors[r] = s.Inputs[l].EntryAtOrAfter(r, first);
+        for (int from = first; from < last; from += tileRows)
+        {
+            int to = Math.Min(last, from + tileRows);
+            var target = _plainSgd ? layer.Weights.Span.Slice(from * layer.Width, (to - from) * layer.Width) : tile[..((to - from) * layer.Width)];
+            if (!_plainSgd) target.Clear();
+            Kernels.AddWeightGradientRows(target, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale, from, to, cursors, ends);
+            if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, from, to, withBiases: false, _freshMomentum[l], target);
         }
     }
 
@@ -362,6 +374,7 @@ public sealed class ManagedMlp : ITrainableMlp
     }
 
     /// <summary>Rows [from, to) of layer <paramref name="l"/>'s pre-activations through ReLU, as the next layer's sparse inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Relu(int l, int from, int to)
     {
         var outputs = _scratch.Outputs(l);
