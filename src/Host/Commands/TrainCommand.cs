@@ -44,7 +44,7 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Epochs between checkpoints.", DefaultValueFactory = _ => 1, CustomParser = CommonOptions.AtLeast(1) };
         var workers = new Option<int?>("--workers")
         {
-            Description = "DataLoader worker threads (0: batches built on the training thread; default: one, or none when the step takes both cores).",
+            Description = "DataLoader worker threads (0: batches built on the training thread; default: the engine's choice, none for managed on two cores or more, whose step takes them).",
             CustomParser = result => CommonOptions.AtLeast(0)(result),
         };
         var engine = CommonOptions.Engine();
