@@ -295,9 +295,9 @@ public sealed class ManagedMlp : ITrainableMlp
 
     /// <summary>
     /// Member <paramref name="member"/> of <paramref name="members"/>: the gradient of its input rows of every layer's
-    /// weights (<see cref="InputRowsOf"/>) over the whole batch, a tile of rows at a time in a buffer the core's L1
+    /// weights (<see cref="InputRowsOf"/>) over the whole batch, a tile of rows at a time in a buffer the core's L2
     /// cache holds, each tile stepped by the optimizer as soon as it is summed (plain SGD adds into the weights
-    /// directly); member 0 the biases too. No gradient of a whole layer is written, cleared or read back.
+    /// directly); member 0 the biases too. No gradient of a whole layer is written to memory shared by the cores.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void GradientAndStep(int member, int members)
