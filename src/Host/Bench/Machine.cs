@@ -35,6 +35,23 @@ public static class Machine
     }
 
     /// <summary>
+    /// CPUID's family and model (leaf 1, extended fields added as the vendors define them), as /proc/cpuinfo's "cpu
+    /// family" and "model": cloud brand strings such as "AMD EPYC" name no generation, and Zen 4 and Zen 5 (family 25
+    /// and 26) time differently. Null off x86.
+    /// </summary>
+    public static (int Family, int Model)? FamilyAndModel { get; } = FindFamilyAndModel();
+
+    static (int, int)? FindFamilyAndModel()
+    {
+        if (!X86Base.IsSupported) return null;
+        int eax = X86Base.CpuId(1, 0).Eax;
+        int baseFamily = (eax >> 8) & 0xF, baseModel = (eax >> 4) & 0xF;
+        int family = baseFamily == 0xF ? baseFamily + ((eax >> 20) & 0xFF) : baseFamily;
+        int model = baseFamily is 0x6 or 0xF ? baseModel | (((eax >> 16) & 0xF) << 4) : baseModel;
+        return (family, model);
+    }
+
+    /// <summary>
     /// The widest vectors the runtime accelerates, as the kernels' Vector512 code runs: 512-bit on AVX-512 (unless
     /// DOTNET_EnableAVX512=0: .NET 10 ignores the older DOTNET_EnableAVX512F), else as two 256-bit halves, and so on.
     /// </summary>
@@ -43,8 +60,10 @@ public static class Machine
         : Vector256.IsHardwareAccelerated ? "256-bit (AVX2; 512-bit vectors run as two halves)"
         : Vector128.IsHardwareAccelerated ? "128-bit" : "none (scalar)";
 
-    /// <summary>A line for any speed report: processor, logical cores, vector width, and the load average when the system tells it.</summary>
-    public static string Describe() => $"processor: {Processor}, {Environment.ProcessorCount} logical cores; vectors: {VectorWidth}{Load()}";
+    /// <summary>A line for any speed report: processor (with its family and model), logical cores, vector width, and the load average when the system tells it.</summary>
+    public static string Describe() => $"processor: {Processor}{Generation()}, {Environment.ProcessorCount} logical cores; vectors: {VectorWidth}{Load()}";
+
+    static string Generation() => FamilyAndModel is var (family, model) ? $" (family {family} model {model})" : "";
 
     static string Load()
     {

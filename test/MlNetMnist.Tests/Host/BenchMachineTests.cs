@@ -26,6 +26,10 @@ public sealed class BenchMachineTests
             // The brand string is what lscpu and /proc/cpuinfo show as the model name.
             string model = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("model name", StringComparison.Ordinal)).Split(':', 2)[1].Trim();
             Assert.AreEqual(string.Join(' ', model.Split(' ', StringSplitOptions.RemoveEmptyEntries)), Machine.Processor);
+            // CPUID's family and model are the kernel's "cpu family" and "model".
+            int Field(string name) => int.Parse(File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith(name + "\t", StringComparison.Ordinal)).Split(':', 2)[1]);
+            Assert.AreEqual((Field("cpu family"), Field("model")), Machine.FamilyAndModel);
+            StringAssert.Contains(line, $"(family {Field("cpu family")} model {Field("model")})");
         }
     }
 }
