@@ -86,18 +86,42 @@ internal sealed class SparseRows
     {
         var starts = _starts.AsSpan(row * (Blocks + 1), Blocks + 1);
         ref int positions = ref _positions[row * _stride];
-        var lanes = Vector512<int>.Indices;
         int t = 0; // a multiple of 16: every entry before it is below the current bound
         starts[0] = 0;
         for (int b = 1; b < Blocks; b++)
         {
             int bound = b * Kernels.BlockRows;
             while (t + 16 <= count && Unsafe.Add(ref positions, t + 15) < bound) t += 16;
-            // The row has room for a whole vector past its entries; lanes past them are not counted.
-            var below = Vector512.LessThan(Vector512.LoadUnsafe(ref positions, (nuint)t), Vector512.Create(bound))
-                & Vector512.LessThan(lanes, Vector512.Create(count - t));
-            starts[b] = t + BitOperations.PopCount(below.ExtractMostSignificantBits());
+            starts[b] = t + CountBelow(ref Unsafe.Add(ref positions, t), bound, count - t);
         }
         starts[Blocks] = count;
+    }
+
+    /// <summary>
+    /// How many of the 16 positions from <paramref name="positions"/> are below <paramref name="bound"/>, of the first
+    /// <paramref name="entries"/> (the row has room for a whole vector past its entries; lanes past them are not counted).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int CountBelow(ref int positions, int bound, int entries) =>
+        Vector512.IsHardwareAccelerated ? CountBelow512(ref positions, bound, entries) : CountBelow256(ref positions, bound, entries);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int CountBelow512(ref int positions, int bound, int entries)
+    {
+        var below = Vector512.LessThan(Vector512.LoadUnsafe(ref positions), Vector512.Create(bound))
+            & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(entries));
+        return BitOperations.PopCount(below.ExtractMostSignificantBits());
+    }
+
+    /// <summary><see cref="CountBelow512"/> in two 256-bit halves, for processors without AVX-512 (an emulated Vector512 calls a function per operation).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int CountBelow256(ref int positions, int bound, int entries)
+    {
+        var lanes = Vector256<int>.Indices;
+        var low = Vector256.LessThan(Vector256.LoadUnsafe(ref positions), Vector256.Create(bound))
+            & Vector256.LessThan(lanes, Vector256.Create(entries));
+        var high = Vector256.LessThan(Vector256.LoadUnsafe(ref positions, 8), Vector256.Create(bound))
+            & Vector256.LessThan(lanes, Vector256.Create(entries - 8));
+        return BitOperations.PopCount(low.ExtractMostSignificantBits()) + BitOperations.PopCount(high.ExtractMostSignificantBits());
     }
 }

@@ -13,10 +13,19 @@ public sealed class KernelsTests
     [DataRow(new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19 }, 18)] // two vectors, the second partial
     public void CrossEntropyAndGradient_MatchesTorch_AndLeavesNoSubnormal(float[] logits, int label)
     {
+        // The kernel the processor runs, and its 256-bit form for processors without AVX-512.
+        CrossEntropyAndGradientMatchesTorch(Kernels.SoftmaxCrossEntropyAndGradient, logits, label);
+        CrossEntropyAndGradientMatchesTorch(Kernels.SoftmaxCrossEntropyAndGradient256, logits, label);
+    }
+
+    delegate float CrossEntropyKernel(Span<float> logits, int count, int label);
+
+    static void CrossEntropyAndGradientMatchesTorch(CrossEntropyKernel kernel, float[] logits, int label)
+    {
         int width = (logits.Length + 15) / 16 * 16;
         var row = new float[width];
         logits.CopyTo(row, 0);
-        float loss = Kernels.SoftmaxCrossEntropyAndGradient(row, logits.Length, label);
+        float loss = kernel(row, logits.Length, label);
 
         using var x = tensor(logits).unsqueeze(0).requires_grad_();
         using var expected = nn.functional.cross_entropy(x, tensor(new long[] { label }));
@@ -95,5 +104,41 @@ public sealed class KernelsTests
             for (int j = 0; j < sum.Length; j++) sum[j] += part[j];
         }
         for (int j = 0; j < sum.Length; j++) Assert.AreEqual(whole[j], sum[j], 1e-5, $"output {j}");
+    }
+
+    /// <summary>
+    /// The 256-bit kernels that processors without AVX-512 run (DOTNET_EnableAVX512=0 on this one) sum what the
+    /// 512-bit ones do: a row's forward over its nonzero inputs, and the scaled gradient added into weight rows.
+    /// </summary>
+    [TestMethod]
+    public void Kernels256_SumWhatTheScalarFormulaSums()
+    {
+        const int inputs = 300, width = 80; // a 64-column chunk, from column 16 of a wider layer
+        var random = new Random(7);
+        int[] positions = Enumerable.Range(0, inputs).Where(_ => random.NextDouble() < 0.3).ToArray();
+        float[] values = RandomFloats(positions.Length, seed: 8), weights = RandomFloats(inputs * width, seed: 9);
+        float[] output = RandomFloats(64, seed: 10), gradient = RandomFloats(64, seed: 11);
+
+        var forward = (float[])output.Clone();
+        Kernels.Accumulate256(ref forward[0], ref weights[16], width, positions, values);
+        for (int c = 0; c < 64; c++)
+        {
+            double expected = output[c];
+            for (int t = 0; t < positions.Length; t++) expected += (double)values[t] * weights[positions[t] * width + 16 + c];
+            Assert.AreEqual(expected, forward[c], 1e-5, $"forward, column {c}");
+        }
+
+        const int first = 20;
+        var stepped = (float[])weights.Clone();
+        var inRange = positions.Where(p => p >= first).ToArray();
+        var inRangeValues = values[(positions.Length - inRange.Length)..];
+        Kernels.AddScaled256(ref stepped[16], width, ref gradient[0], 0.25f, inRange, inRangeValues, first);
+        for (int k = 0; k < inputs - first; k++)
+            for (int c = 0; c < width; c++)
+            {
+                int t = Array.IndexOf(inRange, k + first);
+                float expected = weights[k * width + c] + (t >= 0 && c >= 16 ? 0.25f * inRangeValues[t] * gradient[c - 16] : 0);
+                Assert.AreEqual(expected, stepped[k * width + c], 1e-6, $"weight row {k}, column {c}");
+            }
     }
 }

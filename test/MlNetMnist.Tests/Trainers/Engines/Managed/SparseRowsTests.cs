@@ -61,4 +61,50 @@ public sealed class SparseRowsTests
                 Assert.AreEqual(rows.Row(r).Positions.ToArray().Count(k => k < first), rows.EntryAtOrAfter(r, first), $"row {r} from {first}");
             }
     }
+
+    /// <summary>
+    /// Each form of Compress (AVX-512's compress, AVX2's permutations, the scalar loop), finished by the scalar tail
+    /// as Compress does, keeps exactly the nonzero values (NaN too; with positiveOnly the positive ones), a subnormal
+    /// counting as 0, at any length; the forms this processor lacks are skipped.
+    /// </summary>
+    [TestMethod]
+    public void CompressForms_KeepTheNonzeroValues_InOrder()
+    {
+        var random = new Random(3);
+        float[] kinds = [0f, -0f, 1e-40f, -1e-40f, float.NaN, 2.5f, -3f, 1.17549435e-38f, float.PositiveInfinity];
+        for (int length = 0; length <= 40; length++)
+            foreach (bool positiveOnly in new[] { false, true })
+            {
+                var values = Enumerable.Range(0, length).Select(_ => random.NextDouble() < 0.5 ? 0f : kinds[random.Next(kinds.Length)]).ToArray();
+                int[] expected = Enumerable.Range(0, length)
+                    .Where(k => positiveOnly ? values[k] >= 1.17549435e-38f : !(MathF.Abs(values[k]) < 1.17549435e-38f)).ToArray();
+                var forms = new List<(string, Func<float[], int[], float[], (int, int)>)> { ("scalar", (v, p, k) => (0, 0)) };
+                if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) forms.Add(("512", (v, p, k) => SparseFeatures.Compress512(v, p, k, positiveOnly)));
+                if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) forms.Add(("256", (v, p, k) => SparseFeatures.Compress256(v, p, k, positiveOnly)));
+                foreach (var (name, form) in forms)
+                {
+                    var (positions, kept) = (new int[length + 16], new float[length + 16]);
+                    var (count, next) = form(values, positions, kept);
+                    count = SparseFeatures.CompressScalar(values, positions, kept, positiveOnly, count, next);
+                    string at = $"{name}, length {length}, positiveOnly {positiveOnly}";
+                    CollectionAssert.AreEqual(expected, positions[..count], at);
+                    CollectionAssert.AreEqual(expected.Select(k => values[k]).ToArray(), kept[..count], at);
+                }
+            }
+    }
+
+    /// <summary>Both forms of the count of a row's positions below a block's bound: 16 lanes, those past the row's entries not counted.</summary>
+    [TestMethod]
+    public void CountBelow_CountsTheEntriesBelowTheBound()
+    {
+        int[] positions = [3, 9, 20, 21, 40, 41, 42, 60, 61, 62, 63, 64, 80, 100, 120, 127, 500, 501];
+        foreach (int bound in new[] { 0, 4, 21, 64, 128, 1000 })
+            for (int entries = 0; entries <= 16; entries++)
+            {
+                int expected = positions.Take(entries).Count(p => p < bound);
+                Assert.AreEqual(expected, SparseRows.CountBelow256(ref positions[0], bound, entries), $"256, bound {bound}, entries {entries}");
+                if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    Assert.AreEqual(expected, SparseRows.CountBelow512(ref positions[0], bound, entries), $"512, bound {bound}, entries {entries}");
+            }
+    }
 }
