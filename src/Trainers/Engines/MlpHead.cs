@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization;
 using MlNetMnist.DataViews;
 using MlNetMnist.Trainers.Learning;
@@ -82,6 +83,7 @@ public sealed record MlpHead
     }
 
     /// <summary>Row <paramref name="row"/>'s weight: its example weight (1 when the batch has none) times its class's weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per row of every step
     public float Weight(Batch batch, int row)
     {
         float weight = batch.Weights.IsEmpty ? 1f : batch.Weights.Span[row];
@@ -89,6 +91,7 @@ public sealed record MlpHead
     }
 
     /// <summary>Row <paramref name="row"/>'s target as the loss sees it: standardised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per row of every step
     public float Target(Batch batch, int row) => IsRegression ? (batch.Targets.Span[row] - TargetMean) / TargetScale : 0f;
 
     /// <summary>The (unweighted) loss of one row's outputs.</summary>

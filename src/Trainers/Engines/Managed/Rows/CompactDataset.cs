@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using MlNetMnist.DataViews;
 
@@ -40,6 +41,7 @@ public sealed class CompactDataset : IDataset
     public SparseFeatures Rows => _rows;
 
     /// <summary>Row <paramref name="index"/>'s class index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Label(int index) => _labels[index];
 
     public int CopyRow(int index, Span<float> features)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MlNetMnist.DataViews;
 
 namespace MlNetMnist.Trainers.Engines.Managed;
@@ -9,6 +10,7 @@ internal sealed class SparseCopyCollator(CompactDataset data, int batchSize) : I
     readonly int[] _labels = new int[batchSize];
     readonly RowValueBuffers _values = new(data, batchSize);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per batch, a loop over its rows
     public Batch Collate(int index, ArraySegment<int> indices)
     {
         _rows.Clear();
@@ -30,6 +32,7 @@ internal sealed class SparseViewCollator(CompactDataset data, int batchSize) : I
     readonly int[] _labels = new int[batchSize];
     readonly RowValueBuffers _values = new(data, batchSize);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per batch, a loop over its rows
     public Batch Collate(int index, ArraySegment<int> indices)
     {
         var labels = _labels.AsMemory(0, indices.Count);
