@@ -147,6 +147,7 @@ internal static class BenchCommand
         foreach (int threads in idiomThreads)
         {
             TorchSharp.torch.set_num_threads(threads);
+            Thread.Sleep(TrainingBenchmark.Settle);
             idioms.Add((threads, ToAccuracy.Idiom(train, valid, recipe, target, cancellation)));
         }
         var reached = idioms.Where(i => i.Outcome.Seconds is not null).ToArray();
@@ -155,6 +156,7 @@ internal static class BenchCommand
             table.AddRow($"TorchSharp idiom, {ThreadsName(threads)}", outcome.Seconds?.ToString("F2") ?? "not reached", outcome.Epochs.ToString(),
                 outcome.Seconds is double s && best is double b ? (s == b ? "1.00x (baseline)" : Machine.Ratio(b, s)) : "-", Accuracies(outcome));
         // The managed engine only: the autograd engine is the lesson written out, slower than the idiom by design.
+        Thread.Sleep(TrainingBenchmark.Settle);
         var ours = ToAccuracy.Ours(ManagedEngine.Instance, train, valid, recipe, target, cancellation);
         table.AddRow("ours, managed", ours.Seconds?.ToString("F2") ?? "not reached", ours.Epochs.ToString(),
             ours.Seconds is double o && best is double i ? Machine.Ratio(i, o) : "-", Accuracies(ours));
