@@ -15,6 +15,13 @@ namespace MlNetMnist.Trainers.Engines.Managed;
 /// </summary>
 internal static class Kernels
 {
+    /// <summary>How many of a 64-column chunk's 8-column vectors a 256-bit kernel handles: <see cref="Eight"/> or <see cref="Seven"/>.</summary>
+    internal interface IVectorCount;
+
+    internal struct Eight : IVectorCount;
+
+    internal struct Seven : IVectorCount;
+
     /// <summary>Columns handled together: four vectors held in registers.</summary>
     const int Chunk = 64;
 
@@ -62,26 +69,49 @@ internal static class Kernels
             for (int r = from; r < to; r++)
             {
                 ref float or = ref Unsafe.Add(ref o, r * width + c);
-                var a = Vector512.LoadUnsafe(ref or);
                 var (positions, values) = whole ? inputs.Row(r) : inputs.Range(r, first, last);
-                for (int t = 0; t < positions.Length; t++)
-                    a = Vector512.FusedMultiplyAdd(Vector512.Create(values[t]), Vector512.LoadUnsafe(ref w, (nuint)(positions[t] * width + c)), a);
-                a.StoreUnsafe(ref or);
+                AccumulateVector(Vector512.LoadUnsafe(ref or), ref Unsafe.Add(ref w, c), width, positions, values).StoreUnsafe(ref or);
             }
     }
 
     /// <summary>
-    /// output[0..64) += Σ over t of values[t] · weights[positions[t] * width ..][0..64), in registers: even and odd
-    /// t in separate accumulators, eight independent FMA chains, since one chain waits for its previous FMA.
+    /// sum + Σ over t of values[t] · weights[positions[t] * width ..][0..16): one vector of outputs, in four
+    /// accumulators, since one chain of FMAs would wait for its previous FMA at every input.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> AccumulateVector(Vector512<float> sum, ref float weights, int width, ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
+    {
+        Vector512<float> a1 = default, a2 = default, a3 = default;
+        ref int p = ref MemoryMarshal.GetReference(positions);
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int t = 0, n = positions.Length;
+        for (; t + 3 < n; t += 4)
+        {
+            sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t) * width)), sum);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 1)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 1) * width)), a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 2)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 2) * width)), a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 3)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 3) * width)), a3);
+        }
+        for (; t < n; t++)
+            sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t) * width)), sum);
+        return (sum + a1) + (a2 + a3);
+    }
+
+    /// <summary>
+    /// output[0..64) += Σ over t of values[t] · weights[positions[t] * width ..][0..64), in registers: on AVX-512 even
+    /// and odd t in separate accumulators, eight independent FMA chains, since one chain waits for its previous FMA.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Accumulate(ref float output, ref float weights, int width, ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
     {
-        if (!Vector512.IsHardwareAccelerated)
-        {
-            Accumulate256(ref output, ref weights, width, positions, values);
-            return;
-        }
+        if (Vector512.IsHardwareAccelerated) Accumulate512(ref output, ref weights, width, positions, values);
+        else Accumulate256(ref output, ref weights, width, positions, values);
+    }
+
+    /// <summary><see cref="Accumulate"/> on AVX-512.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void Accumulate512(ref float output, ref float weights, int width, ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
+    {
         var a0 = Vector512.LoadUnsafe(ref output);
         var a1 = Vector512.LoadUnsafe(ref output, 16);
         var a2 = Vector512.LoadUnsafe(ref output, 32);
@@ -164,21 +194,25 @@ internal static class Kernels
 
     /// <summary>
     /// target[k, :] += scale · Σ over rows [from, to) of x[r, k] · gradients[r, :], over each row's nonzero inputs:
-    /// the weight gradient inputsᵀ · gradients, scaled.
+    /// the weight gradient inputsᵀ · gradients, scaled; <paramref name="outputs"/> of the <paramref name="width"/>
+    /// columns are the layer's (the rest padding, zero in the gradients, left as they are or added zero).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddWeightGradient(Span<float> target, int width, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale)
+    public static void AddWeightGradient(Span<float> target, int width, int outputs, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale)
     {
         int c = 0;
         ref float w = ref MemoryMarshal.GetReference(target);
         ref float g = ref MemoryMarshal.GetReference(gradients);
         for (; c <= width - Chunk; c += Chunk)
+        {
+            bool padded = Pads8(outputs - c);
             for (int b = 0; b < inputs.Blocks; b++)
                 for (int r = from; r < to; r++)
                 {
                     var (positions, values) = inputs.Block(r, b);
-                    if (positions.Length > 0) AddScaled(ref Unsafe.Add(ref w, c), width, ref Unsafe.Add(ref g, r * width + c), scale, positions, values);
+                    if (positions.Length > 0) AddScaled(ref Unsafe.Add(ref w, c), width, ref Unsafe.Add(ref g, r * width + c), scale, positions, values, 0, padded);
                 }
+        }
         for (; c < width; c += Lanes)
             for (int r = from; r < to; r++)
             {
@@ -200,7 +234,7 @@ internal static class Kernels
     /// past <paramref name="last"/>, so that consecutive ranges walk each row once; <paramref name="ends"/> is room for as many.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddWeightGradientRows(Span<float> target, int width, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale,
+    public static void AddWeightGradientRows(Span<float> target, int width, int outputs, SparseRows inputs, ReadOnlySpan<float> gradients, int from, int to, float scale,
         int first, int last, Span<int> cursors, Span<int> ends)
     {
         for (int r = from; r < to; r++)
@@ -214,13 +248,16 @@ internal static class Kernels
         ref float w = ref MemoryMarshal.GetReference(target);
         ref float g = ref MemoryMarshal.GetReference(gradients);
         for (; c <= width - Chunk; c += Chunk)
+        {
+            bool padded = Pads8(outputs - c);
             for (int r = from; r < to; r++)
             {
                 if (ends[r] == cursors[r]) continue;
                 var (positions, values) = inputs.Row(r);
                 AddScaled(ref Unsafe.Add(ref w, c), width, ref Unsafe.Add(ref g, r * width + c), scale,
-                    positions[cursors[r]..ends[r]], values[cursors[r]..ends[r]], first);
+                    positions[cursors[r]..ends[r]], values[cursors[r]..ends[r]], first, padded);
             }
+        }
         for (; c < width; c += Lanes)
             for (int r = from; r < to; r++)
             {
@@ -235,15 +272,28 @@ internal static class Kernels
         ends[from..to].CopyTo(cursors[from..]);
     }
 
-    /// <summary>weights[(positions[t] - first) * width ..][0..64) += scale · values[t] · gradient[0..64) for every t.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static void AddScaled(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first = 0)
+    /// <summary>
+    /// Whether a 64-column chunk with this many of the layer's columns in it ends in 8 columns of padding alone: the
+    /// lesson's 50 outputs fill 7 of its 8 vectors of 8.
+    /// </summary>
+    static bool Pads8(int columns) => columns is > Chunk - 16 and <= Chunk - 8;
+
+    /// <summary>
+    /// weights[(positions[t] - first) * width ..][0..64) += scale · values[t] · gradient[0..64) for every t; with
+    /// <paramref name="padded"/>, columns 56 to 63 are padding (zero in the gradient) and may be left as they are.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddScaled(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first, bool padded)
     {
-        if (!Vector512.IsHardwareAccelerated)
-        {
-            AddScaled256(ref weights, width, ref gradient, scale, positions, values, first);
-            return;
-        }
+        if (Vector512.IsHardwareAccelerated) AddScaled512(ref weights, width, ref gradient, scale, positions, values, first);
+        else if (padded) AddScaled256<Seven>(ref weights, width, ref gradient, scale, positions, values, first);
+        else AddScaled256<Eight>(ref weights, width, ref gradient, scale, positions, values, first);
+    }
+
+    /// <summary><see cref="AddScaled"/> on AVX-512: four stores a position (its padding, a quarter vector at most, costs little there).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void AddScaled512(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first)
+    {
         var g0 = Vector512.LoadUnsafe(ref gradient);
         var g1 = Vector512.LoadUnsafe(ref gradient, 16);
         var g2 = Vector512.LoadUnsafe(ref gradient, 32);
@@ -259,10 +309,16 @@ internal static class Kernels
         }
     }
 
-    /// <summary><see cref="AddScaled"/> on 256-bit vectors, for processors without AVX-512 (see <see cref="Accumulate256"/>): the same sums.</summary>
+    /// <summary>
+    /// <see cref="AddScaled"/> on 256-bit vectors, for processors without AVX-512 (see <see cref="Accumulate256"/>): the
+    /// same sums. A store of each vector a position bounds it, so the <typeparamref name="TVectors"/> form skips an
+    /// eighth vector of padding (5% of the lesson's epoch).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static void AddScaled256(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first = 0)
+    internal static void AddScaled256<TVectors>(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first)
+        where TVectors : struct, IVectorCount
     {
+        bool eighth = typeof(TVectors) == typeof(Eight); // a constant in each compiled form
         var g0 = Vector256.LoadUnsafe(ref gradient);
         var g1 = Vector256.LoadUnsafe(ref gradient, 8);
         var g2 = Vector256.LoadUnsafe(ref gradient, 16);
@@ -270,7 +326,7 @@ internal static class Kernels
         var g4 = Vector256.LoadUnsafe(ref gradient, 32);
         var g5 = Vector256.LoadUnsafe(ref gradient, 40);
         var g6 = Vector256.LoadUnsafe(ref gradient, 48);
-        var g7 = Vector256.LoadUnsafe(ref gradient, 56);
+        var g7 = eighth ? Vector256.LoadUnsafe(ref gradient, 56) : default;
         for (int t = 0; t < positions.Length; t++)
         {
             var s = Vector256.Create(scale * values[t]);
@@ -282,7 +338,7 @@ internal static class Kernels
             Vector256.FusedMultiplyAdd(s, g4, Vector256.LoadUnsafe(ref wk, 32)).StoreUnsafe(ref wk, 32);
             Vector256.FusedMultiplyAdd(s, g5, Vector256.LoadUnsafe(ref wk, 40)).StoreUnsafe(ref wk, 40);
             Vector256.FusedMultiplyAdd(s, g6, Vector256.LoadUnsafe(ref wk, 48)).StoreUnsafe(ref wk, 48);
-            Vector256.FusedMultiplyAdd(s, g7, Vector256.LoadUnsafe(ref wk, 56)).StoreUnsafe(ref wk, 56);
+            if (eighth) Vector256.FusedMultiplyAdd(s, g7, Vector256.LoadUnsafe(ref wk, 56)).StoreUnsafe(ref wk, 56);
         }
     }
 

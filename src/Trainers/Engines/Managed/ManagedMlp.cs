@@ -227,7 +227,7 @@ public sealed class ManagedMlp : ITrainableMlp
         {
             var layer = _layers[l];
             var (weights, biases) = layer.Share(shareOf);
-            Kernels.AddWeightGradient(weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), from, to, GradientScale);
+            Kernels.AddWeightGradient(weights.Span, layer.Width, layer.Out, s.Inputs[l], s.Gradients(l), from, to, GradientScale);
             Kernels.AddColumnSums(biases.Span, s.Gradients(l), from, to, GradientScale);
         }
     }
@@ -311,7 +311,7 @@ public sealed class ManagedMlp : ITrainableMlp
             var layer = _layers[l];
             var (first, last) = InputRowsOf(l, member, members);
             if (_plainSgd && first == 0 && last == layer.In)
-                Kernels.AddWeightGradient(layer.Weights.Span, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale);
+                Kernels.AddWeightGradient(layer.Weights.Span, layer.Width, layer.Out, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale);
             else
                 GradientAndStepRows(l, first, last, tile, cursors, ends);
             if (member != 0) continue;
@@ -334,7 +334,7 @@ public sealed class ManagedMlp : ITrainableMlp
             int to = Math.Min(last, from + tileRows);
             var target = _plainSgd ? layer.Weights.Span.Slice(from * layer.Width, (to - from) * layer.Width) : tile[..((to - from) * layer.Width)];
             if (!_plainSgd) target.Clear();
-            Kernels.AddWeightGradientRows(target, layer.Width, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale, from, to, cursors, ends);
+            Kernels.AddWeightGradientRows(target, layer.Width, layer.Out, s.Inputs[l], s.Gradients(l), 0, rows, GradientScale, from, to, cursors, ends);
             if (!_plainSgd) layer.Step(_optimizer, _learningRate, _momentum, _steps, from, to, withBiases: false, _freshMomentum[l], target);
         }
     }

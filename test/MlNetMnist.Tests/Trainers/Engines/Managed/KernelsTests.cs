@@ -70,7 +70,7 @@ public sealed class KernelsTests
         var x = RandomRows(rows, inputs, seed: 1);
         var gradients = RandomFloats(rows * width, seed: 2);
         var whole = new float[inputs * width];
-        Kernels.AddWeightGradient(whole, width, x, gradients, 0, rows, 0.125f);
+        Kernels.AddWeightGradient(whole, width, outputs, x, gradients, 0, rows, 0.125f);
 
         var inRanges = new float[inputs * width];
         var (cursors, ends) = (new int[rows], new int[rows]);
@@ -79,7 +79,7 @@ public sealed class KernelsTests
         for (int i = 0; i + 1 < bounds.Length; i++)
         {
             var tile = new float[(bounds[i + 1] - bounds[i]) * width];
-            Kernels.AddWeightGradientRows(tile, width, x, gradients, 0, rows, 0.125f, bounds[i], bounds[i + 1], cursors, ends);
+            Kernels.AddWeightGradientRows(tile, width, outputs, x, gradients, 0, rows, 0.125f, bounds[i], bounds[i + 1], cursors, ends);
             tile.CopyTo(inRanges, bounds[i] * width);
         }
         CollectionAssert.AreEqual(whole, inRanges);
@@ -129,16 +129,22 @@ public sealed class KernelsTests
         }
 
         const int first = 20;
-        var stepped = (float[])weights.Clone();
         var inRange = positions.Where(p => p >= first).ToArray();
         var inRangeValues = values[(positions.Length - inRange.Length)..];
-        Kernels.AddScaled256(ref stepped[16], width, ref gradient[0], 0.25f, inRange, inRangeValues, first);
-        for (int k = 0; k < inputs - first; k++)
-            for (int c = 0; c < width; c++)
-            {
-                int t = Array.IndexOf(inRange, k + first);
-                float expected = weights[k * width + c] + (t >= 0 && c >= 16 ? 0.25f * inRangeValues[t] * gradient[c - 16] : 0);
-                Assert.AreEqual(expected, stepped[k * width + c], 1e-6, $"weight row {k}, column {c}");
-            }
+        foreach (bool seven in new[] { false, true })
+        {
+            // The seven-vector form leaves the chunk's last 8 columns (padding in a 50-output layer) as they are.
+            var stepped = (float[])weights.Clone();
+            if (seven) Kernels.AddScaled256<Kernels.Seven>(ref stepped[16], width, ref gradient[0], 0.25f, inRange, inRangeValues, first);
+            else Kernels.AddScaled256<Kernels.Eight>(ref stepped[16], width, ref gradient[0], 0.25f, inRange, inRangeValues, first);
+            for (int k = 0; k < inputs - first; k++)
+                for (int c = 0; c < width; c++)
+                {
+                    int t = Array.IndexOf(inRange, k + first);
+                    bool added = t >= 0 && c >= 16 && (!seven || c < 16 + 56);
+                    float expected = weights[k * width + c] + (added ? 0.25f * inRangeValues[t] * gradient[c - 16] : 0);
+                    Assert.AreEqual(expected, stepped[k * width + c], 1e-6, $"{(seven ? "seven" : "eight")} vectors: weight row {k}, column {c}");
+                }
+        }
     }
 }
