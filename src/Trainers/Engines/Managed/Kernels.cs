@@ -69,32 +69,12 @@ internal static class Kernels
             for (int r = from; r < to; r++)
             {
                 ref float or = ref Unsafe.Add(ref o, r * width + c);
+                var a = Vector512.LoadUnsafe(ref or);
                 var (positions, values) = whole ? inputs.Row(r) : inputs.Range(r, first, last);
-                AccumulateVector(Vector512.LoadUnsafe(ref or), ref Unsafe.Add(ref w, c), width, positions, values).StoreUnsafe(ref or);
+                for (int t = 0; t < positions.Length; t++)
+                    a = Vector512.FusedMultiplyAdd(Vector512.Create(values[t]), Vector512.LoadUnsafe(ref w, (nuint)(positions[t] * width + c)), a);
+                a.StoreUnsafe(ref or);
             }
-    }
-
-    /// <summary>
-    /// sum + Σ over t of values[t] · weights[positions[t] * width ..][0..16): one vector of outputs, in four
-    /// accumulators, since one chain of FMAs would wait for its previous FMA at every input.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> AccumulateVector(Vector512<float> sum, ref float weights, int width, ReadOnlySpan<int> positions, ReadOnlySpan<float> values)
-    {
-        Vector512<float> a1 = default, a2 = default, a3 = default;
-        ref int p = ref MemoryMarshal.GetReference(positions);
-        ref float v = ref MemoryMarshal.GetReference(values);
-        int t = 0, n = positions.Length;
-        for (; t + 3 < n; t += 4)
-        {
-            sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t) * width)), sum);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 1)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 1) * width)), a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 2)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 2) * width)), a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t + 3)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t + 3) * width)), a3);
-        }
-        for (; t < n; t++)
-            sum = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref v, t)), Vector512.LoadUnsafe(ref weights, (nuint)(Unsafe.Add(ref p, t) * width)), sum);
-        return (sum + a1) + (a2 + a3);
     }
 
     /// <summary>
