@@ -182,8 +182,8 @@ public sealed class SparseFeatures : ISparseRows
         return count;
     }
 
-    /// <summary>For each mask of 8 lanes, the lanes set, in order, then zeros: 256 permutations of 8.</summary>
-    static readonly int[] FrontPermutations = MakeFrontPermutations();
+    /// <summary>For each mask of 8 lanes, the lanes set, in order, then zeros: 256 permutations of 8 (AVX2's compress).</summary>
+    internal static readonly int[] FrontPermutations = MakeFrontPermutations();
 
     static int[] MakeFrontPermutations()
     {

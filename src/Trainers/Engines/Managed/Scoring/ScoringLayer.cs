@@ -142,8 +142,9 @@ internal sealed class ScoringLayer
 
     /// <summary>
     /// The positions of <paramref name="values"/> that are neither 0 nor subnormal, ascending, into <paramref name="positions"/> (room for
-    /// values.Length + 16), and whether every value is finite, in one pass: sixteen at a time with AVX-512 compress.
-    /// NaN and infinities are not 0, so a row holding one is found whole and refused by the caller, never half-scored.
+    /// values.Length + 16), and whether every value is finite, in one pass: sixteen at a time with AVX-512 compress, or
+    /// eight with AVX2 permutations (<see cref="SparseFeatures.Compress256"/>'s). NaN and infinities are not 0, so a
+    /// row holding one is found whole and refused by the caller, never half-scored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FindNonzero(ReadOnlySpan<float> values, Span<int> positions, out bool finite)
@@ -151,11 +152,12 @@ internal sealed class ScoringLayer
         if (positions.Length < values.Length + Lanes)
             throw new ArgumentException($"FindNonzero needs room for {values.Length + Lanes} positions, got {positions.Length}.");
         int count = 0, k = 0;
-        var notFinite = Vector512<int>.Zero; // lanes set once a value is NaN or infinite: x - x is NaN for those, 0 for the rest
+        ref float source = ref MemoryMarshal.GetReference(values);
+        ref int target = ref MemoryMarshal.GetReference(positions);
+        // Lanes set once a value is NaN or infinite: x - x is NaN for those, 0 for the rest.
         if (Avx512F.IsSupported)
         {
-            ref float source = ref MemoryMarshal.GetReference(values);
-            ref int target = ref MemoryMarshal.GetReference(positions);
+            var notFinite = Vector512<int>.Zero;
             var smallestNormal = Vector512.Create(Flush.SmallestNormal);
             for (; k <= values.Length - Lanes; k += Lanes)
             {
@@ -166,8 +168,25 @@ internal sealed class ScoringLayer
                     .StoreUnsafe(ref target, (nuint)count);
                 count += BitOperations.PopCount(nonzero.ExtractMostSignificantBits());
             }
+            finite = notFinite == Vector512<int>.Zero;
         }
-        finite = notFinite == Vector512<int>.Zero;
+        else if (Avx2.IsSupported)
+        {
+            var notFinite = Vector256<int>.Zero;
+            var smallestNormal = Vector256.Create(Flush.SmallestNormal);
+            ref int permutations = ref MemoryMarshal.GetArrayDataReference(SparseFeatures.FrontPermutations);
+            for (; k <= values.Length - 8; k += 8)
+            {
+                var chunk = Vector256.LoadUnsafe(ref source, (nuint)k);
+                notFinite |= Vector256.IsNaN(chunk - chunk).AsInt32();
+                uint mask = (~Vector256.LessThan(Vector256.Abs(chunk), smallestNormal)).ExtractMostSignificantBits();
+                Avx2.PermuteVar8x32(Vector256<int>.Indices + Vector256.Create(k), Vector256.LoadUnsafe(ref permutations, mask * 8))
+                    .StoreUnsafe(ref target, (nuint)count);
+                count += BitOperations.PopCount(mask);
+            }
+            finite = notFinite == Vector256<int>.Zero;
+        }
+        else finite = true;
         for (; k < values.Length; k++)
         {
             float v = values[k];
