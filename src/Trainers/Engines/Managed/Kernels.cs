@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics;
 namespace MlNetMnist.Trainers.Engines.Managed;
 
 /// <summary>
-/// The kernels of <see cref="ManagedMlp"/>, on 512-bit vectors (AVX-512 where the CPU has it; .NET emulates them
-/// elsewhere). A layer's weights are [in x width] row-major, width a whole number of vectors and rows 64-byte
+/// The kernels of <see cref="ManagedMlp"/>, on 512-bit vectors where the CPU has AVX-512; elsewhere .NET emulates
+/// them as two 256-bit halves, so the hot kernels (the forward, the weight gradient, the softmax) have 256-bit forms
+/// beside them, picked by <c>Vector512.IsHardwareAccelerated</c>, a constant to the JIT. A layer's weights are [in x width] row-major, width a whole number of vectors and rows 64-byte
 /// aligned, so that one input's weights to every output are a few whole cache lines (no load straddles two);
 /// inputs come as <see cref="SparseRows"/>, and only their nonzero values are
 /// multiplied. The two big products walk the weights one block of rows at a time, a block
@@ -270,7 +271,10 @@ internal static class Kernels
         else AddScaled256<Eight>(ref weights, width, ref gradient, scale, positions, values, first);
     }
 
-    /// <summary><see cref="AddScaled"/> on AVX-512: four stores a position (its padding, a quarter vector at most, costs little there).</summary>
+    /// <summary>
+    /// <see cref="AddScaled"/> on AVX-512: four stores a position. 50 outputs need all four 16-column vectors, so it
+    /// has no padding to skip.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     static void AddScaled512(ref float weights, int width, ref float gradient, float scale, ReadOnlySpan<int> positions, ReadOnlySpan<float> values, int first)
     {
@@ -431,8 +435,7 @@ internal static class Kernels
         var maxima = minusInfinity;
         for (int c = 0; c < count; c += 8)
             maxima = Vector256.Max(maxima, Vector256.ConditionalSelect(Within256(count - c), Vector256.LoadUnsafe(ref x, (nuint)c), minusInfinity));
-        var half = Vector128.Max(maxima.GetLower(), maxima.GetUpper());
-        float max = MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3])), shiftedLabelLogit = logits[label] - max;
+        float max = MaxAcross(maxima), shiftedLabelLogit = logits[label] - max;
         var sums = Vector256<float>.Zero;
         for (int c = 0; c < count; c += 8)
         {
@@ -456,10 +459,11 @@ internal static class Kernels
     static Vector256<float> Within256(int remaining) =>
         Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(remaining)).AsSingle();
 
-    static float MaxAcross(Vector512<float> values)
+    static float MaxAcross(Vector512<float> values) => MaxAcross(Vector256.Max(values.GetLower(), values.GetUpper()));
+
+    static float MaxAcross(Vector256<float> values)
     {
-        var half = Vector256.Max(values.GetLower(), values.GetUpper());
-        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
-        return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
+        var half = Vector128.Max(values.GetLower(), values.GetUpper());
+        return MathF.Max(MathF.Max(half[0], half[1]), MathF.Max(half[2], half[3]));
     }
 }
