@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the lesson's notebooks headless, top to bottom, as a learner runs them: packs the libraries into ./packages
-# (where nuget.config points the notebooks' #r "nuget: ..." lines), installs dotnet-repl as a local tool
-# (dotnet-tools.json), runs each notebook into out/, and fails on any cell error or on a reported accuracy below the
+# (where nuget.config points the notebooks' #r "nuget: ..." lines), installs dotnet-repl into out/tools, runs each
+# notebook into out/, and fails on any cell error or on a reported accuracy below the
 # lesson's 0.96 (check.mjs). The executed notebooks are out/*.ipynb; the plots they drew, out/images/*.png.
 # NuGet restores into out/'s own packages folder and HTTP cache, which start empty, as a new user's do: no copy of
 # our packages from an earlier run or another checkout stands in for the ones just packed.
@@ -14,7 +14,10 @@ export NUGET_PACKAGES="$PWD/out/nuget-packages" NUGET_HTTP_CACHE_PATH="$PWD/out/
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet pack ../MlNetMnist.sln -c Release -o packages --nologo -v q
-dotnet tool restore
+# dotnet-repl goes into out/tools rather than a local-tool manifest: `dotnet tool restore` records where it put a tool
+# in one cache per user (~/.dotnet/toolResolverCache), and an entry left by another checkout, since deleted, made
+# restore report success and `dotnet dotnet-repl` then ask for a restore. A tool path holds everything it needs.
+dotnet tool install dotnet-repl --version 0.3.259 --tool-path out/tools
 
 # TorchSharp's libLibTorchSharp.so asks for GLIBCXX_3.4.32, which older libstdc++ (Debian 12) lacks. An app's build
 # weakens that requirement in its bin folder (the add-on's buildTransitive targets), but a notebook has no build, and
@@ -45,7 +48,7 @@ status=0
 for notebook in [0-9][0-9]_*.ipynb; do
   echo "== $notebook"
   start=$SECONDS
-  if ! dotnet dotnet-repl --run "$notebook" --exit-after-run --output-path "out/$notebook" > "out/${notebook%.ipynb}.log" 2>&1; then
+  if ! out/tools/dotnet-repl --run "$notebook" --exit-after-run --output-path "out/$notebook" > "out/${notebook%.ipynb}.log" 2>&1; then
     echo "dotnet-repl failed on $notebook:"; tail -20 "out/${notebook%.ipynb}.log"; status=1
   fi
   # Parts 3 and 4 train the lesson's recipe to its result; parts 1 and 2 check their own steps in their cells.
