@@ -85,6 +85,42 @@ public sealed class KernelsTests
         CollectionAssert.AreEqual(whole, inRanges);
     }
 
+    /// <summary>
+    /// A batch's forward is each row's alone, bit for bit: the narrow remainder (10 classes) runs four rows' FMA chains
+    /// side by side, each in the order of the row alone, so the lesson's numbers do not depend on the batch's rows.
+    /// Rows of different lengths, an empty one among them, and a count of rows that is not a multiple of four.
+    /// </summary>
+    [TestMethod]
+    [DataRow(10)]  // one vector: the narrow form only
+    [DataRow(70)]  // a 64-column chunk and a narrow vector
+    public void Forward_OfABatch_IsEachRowsAlone_BitForBit(int outputs)
+    {
+        const int rows = 11, inputs = 300;
+        var layer = new ManagedLayer(RandomFloats(outputs * inputs, seed: 12), RandomFloats(outputs, seed: 13), inputs, outputs, withGradients: false);
+        var x = RandomRows(rows, inputs, seed: 14);
+        x.Set(6, new float[inputs]); // no nonzero input
+        foreach (var (first, last) in new[] { (0, inputs), (37, 260) })
+        {
+            var together = new float[rows * layer.Width];
+            Kernels.Forward(layer, x, 0, rows, together, first, last);
+            var alone = new float[rows * layer.Width];
+            for (int r = 0; r < rows; r++) Kernels.Forward(layer, x, r, r + 1, alone, first, last);
+            CollectionAssert.AreEqual(alone, together, $"inputs [{first}, {last})");
+
+            // The 256-bit form that processors without AVX-512 run: the same bits as the form this one ran.
+            int c = layer.Width - 16; // the narrow vector
+            foreach (int from in new[] { 0, 4 }) // rows of different lengths; then with the empty row
+            {
+                var halves = new float[4 * layer.Width];
+                for (int r = 0; r < 4 && first == 0; r++) layer.Biases.Span.CopyTo(halves.AsSpan(r * layer.Width));
+                Kernels.AccumulateFourRows256(ref halves[c], ref layer.Weights.Span[c], layer.Width, x, from, first, last);
+                for (int r = 0; r < 4; r++)
+                    CollectionAssert.AreEqual(together.AsSpan((from + r) * layer.Width + c, 16).ToArray(), halves.AsSpan(r * layer.Width + c, 16).ToArray(),
+                        $"row {from + r}, 256-bit form, inputs [{first}, {last})");
+            }
+        }
+    }
+
     /// <summary>A layer's forward summed in parts over ranges of its inputs (each member's rows) adds up to the whole, to rounding.</summary>
     [TestMethod]
     public void ForwardInParts_AddsUpToTheWhole()
