@@ -151,7 +151,7 @@ public sealed class ManagedMlp : ITrainableMlp
     public double Metric(EvaluationSums sums) => _head.Metric(sums);
 
     // Phases of a split step, run by every member of the team on its share.
-    const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3, ForwardShare = 4, GradientStepShare = 5;
+    const int TrainShare = 0, AddShares = 1, ScoreShare = 2, StepShare = 3, ForwardShare = 4, GradientStepShare = 5, ReadShare = 6;
 
     /// <summary>
     /// The weight gradients and the optimizer's step of a batch not split by rows are split between the threads, each
@@ -201,6 +201,9 @@ public sealed class ManagedMlp : ITrainableMlp
                 break;
             case GradientStepShare:
                 GradientAndStep(member, size);
+                break;
+            case ReadShare:
+                ReadInputs(from, to);
                 break;
         }
     }
@@ -277,7 +280,7 @@ public sealed class ManagedMlp : ITrainableMlp
     void ForwardInShares(int rows)
     {
         var s = _scratch;
-        ReadInputs(0, rows);
+        _team.Run(ReadShare); // the rows come from all over the dataset, a cache miss a line: two cores wait for them in parallel
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
