@@ -64,7 +64,7 @@ internal static class Kernels
                         if (positions.Length > 0) Accumulate(ref Unsafe.Add(ref o, r * width + c), ref Unsafe.Add(ref w, c), width, positions, values);
                     }
             }
-        // Narrow remainders (10 classes: one vector) are small: one vector at a time, unblocked.
+        // Narrow remainders (10 classes: one vector) are small: one vector at a time, unblocked, four rows side by side.
         for (; c < width; c += Lanes)
         {
             int r = from;
