@@ -76,12 +76,7 @@ internal static class Kernels
                 ref float or = ref Unsafe.Add(ref o, r * width + c);
                 var (positions, values) = inputs.Range(r, first, last);
                 if (Vector512.IsHardwareAccelerated) Chain(Vector512.LoadUnsafe(ref or), ref Unsafe.Add(ref w, c), width, positions, values, 0).StoreUnsafe(ref or);
-                else
-                {
-                    var (low, high) = Chain256(Vector256.LoadUnsafe(ref or), Vector256.LoadUnsafe(ref or, 8), ref Unsafe.Add(ref w, c), width, positions, values, 0);
-                    low.StoreUnsafe(ref or);
-                    high.StoreUnsafe(ref or, 8);
-                }
+                else StoreHalves(Chain256(Vector256.LoadUnsafe(ref or), Vector256.LoadUnsafe(ref or, 8), ref Unsafe.Add(ref w, c), width, positions, values, 0), ref or);
             }
         }
     }
@@ -158,16 +153,18 @@ internal static class Kernels
             a3 = Vector256.FusedMultiplyAdd(x3, Vector256.LoadUnsafe(ref w3), a3);
             b3 = Vector256.FusedMultiplyAdd(x3, Vector256.LoadUnsafe(ref w3, 8), b3);
         }
-        Store(Chain256(a0, b0, ref weights, width, p0, v0, common), ref output);
-        Store(Chain256(a1, b1, ref weights, width, p1, v1, common), ref o1);
-        Store(Chain256(a2, b2, ref weights, width, p2, v2, common), ref o2);
-        Store(Chain256(a3, b3, ref weights, width, p3, v3, common), ref o3);
+        StoreHalves(Chain256(a0, b0, ref weights, width, p0, v0, common), ref output);
+        StoreHalves(Chain256(a1, b1, ref weights, width, p1, v1, common), ref o1);
+        StoreHalves(Chain256(a2, b2, ref weights, width, p2, v2, common), ref o2);
+        StoreHalves(Chain256(a3, b3, ref weights, width, p3, v3, common), ref o3);
+    }
 
-        static void Store((Vector256<float> Low, Vector256<float> High) sum, ref float output)
-        {
-            sum.Low.StoreUnsafe(ref output);
-            sum.High.StoreUnsafe(ref output, 8);
-        }
+    /// <summary>A 16-column vector kept as two 256-bit halves, stored at <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreHalves((Vector256<float> Low, Vector256<float> High) sum, ref float output)
+    {
+        sum.Low.StoreUnsafe(ref output);
+        sum.High.StoreUnsafe(ref output, 8);
     }
 
     /// <summary><see cref="Chain"/> on a 16-column vector's two 256-bit halves.</summary>

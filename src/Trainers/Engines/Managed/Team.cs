@@ -61,11 +61,14 @@ internal sealed class Team : IDisposable
             // backoff would soon yield the core and look again only after a system call. Past SpinTicks, yield.
             long since = Stopwatch.GetTimestamp();
             for (int spins = 0; Volatile.Read(ref _pending) != 0; spins++)
-                if ((spins & 63) != 0 || Stopwatch.GetTimestamp() - since < SpinTicks) Thread.SpinWait(1);
+                if (KeepSpinning(spins, since)) Thread.SpinWait(1);
                 else Thread.Yield();
         }
         if (Interlocked.Exchange(ref _failure, null) is { } failure) ExceptionDispatchInfo.Throw(failure);
     }
+
+    /// <summary>Whether a wait that began at <paramref name="since"/> still spins: within <see cref="SpinTicks"/>, the clock read every 64th spin.</summary>
+    static bool KeepSpinning(int spins, long since) => (spins & 63) != 0 || Stopwatch.GetTimestamp() - since < SpinTicks;
 
     void Serve(int member)
     {
@@ -75,7 +78,7 @@ internal sealed class Team : IDisposable
             long since = Stopwatch.GetTimestamp();
             for (int spins = 0; Volatile.Read(ref _generation) == seen; spins++)
             {
-                if ((spins & 63) != 0 || Stopwatch.GetTimestamp() - since < SpinTicks)
+                if (KeepSpinning(spins, since))
                 {
                     Thread.SpinWait(1);
                     continue;
